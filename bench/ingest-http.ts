@@ -1,0 +1,138 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { BatchSource } from './events.js';
+import { runLoad, type LoadResult } from './load.js';
+import type { Server } from './servers.js';
+import { ADMIN_KEY, SOURCE, WRITE_KEY } from './workspace.js';
+
+/** Figure 1: `POST /v1/batch` throughput, 100 events a request, against Pathwise and the bare route. */
+
+export const basicAuth = `Basic ${Buffer.from(`${WRITE_KEY}:`).toString('base64')}`;
+export const jsonHeaders = { 'content-type': 'application/json', authorization: basicAuth };
+
+export interface IngestOptions {
+  seconds: number;
+  warmupSeconds: number;
+  connections: number;
+  eventsPerBatch: number;
+  seed: number;
+  runTag: string;
+}
+
+export interface IngestRun {
+  load: LoadResult;
+  eventsPerSec: number;
+  warmup: LoadResult;
+  bodyBytes: number;
+  eventBytes: number;
+  issuedEvents: number;
+}
+
+/** Warm-up, then the measured run, with one body source so messageIds stay unique across both. */
+export const runIngest = async (server: Server, opts: IngestOptions): Promise<IngestRun> => {
+  const source = new BatchSource({
+    seed: opts.seed,
+    runTag: opts.runTag,
+    pool: 64,
+    eventsPerBatch: opts.eventsPerBatch,
+    now: Date.now(),
+  });
+  const base = { url: `${server.url}/v1/batch`, headers: jsonHeaders, body: () => source.next() };
+  const warmup = await runLoad({ ...base, connections: opts.connections, seconds: opts.warmupSeconds });
+  const load = await runLoad({ ...base, connections: opts.connections, seconds: opts.seconds });
+  const { bodyBytes, eventBytes } = source.sizes;
+  return {
+    load,
+    warmup,
+    eventsPerSec: (load.ok * opts.eventsPerBatch) / load.seconds,
+    bodyBytes,
+    eventBytes,
+    issuedEvents: source.issued * opts.eventsPerBatch,
+  };
+};
+
+/** Fails loudly when any request of a run was not answered 2xx. */
+export const assertAll2xx = (label: string, r: LoadResult): void => {
+  if (r.non2xx > 0 || r.errors > 0) {
+    throw new Error(
+      `${label}: ${r.non2xx} non-2xx responses ${JSON.stringify(r.statusCodes)}, ${r.errors} errors (${r.timeouts} timeouts)`,
+    );
+  }
+};
+
+export interface IngestCounts {
+  accepted: number;
+  duplicate: number;
+  rejected: number;
+}
+
+/** `pathwise_ingest_events_total` for our source, by outcome, from `/metrics`. */
+export const fetchIngestCounts = async (url: string): Promise<IngestCounts> => {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const counts: IngestCounts = { accepted: 0, duplicate: 0, rejected: 0 };
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('pathwise_ingest_events_total{')) continue;
+    const source = /source="([^"]*)"/.exec(line)?.[1];
+    const outcome = /outcome="([^"]*)"/.exec(line)?.[1];
+    const value = Number(line.slice(line.lastIndexOf(' ') + 1));
+    if (source === SOURCE && (outcome === 'accepted' || outcome === 'duplicate' || outcome === 'rejected')) {
+      counts[outcome] += value;
+    }
+  }
+  return counts;
+};
+
+/** Waits until the server's counters stop moving (requests cut off at the end of a run still commit). */
+export const settledCounts = async (url: string, timeoutMs = 15_000): Promise<IngestCounts> => {
+  const deadline = Date.now() + timeoutMs;
+  let last = await fetchIngestCounts(url);
+  while (Date.now() < deadline) {
+    await sleep(300);
+    const now = await fetchIngestCounts(url);
+    if (now.accepted === last.accepted && now.rejected === last.rejected && now.duplicate === last.duplicate)
+      return now;
+    last = now;
+  }
+  return last;
+};
+
+/** Rows in the dead-letter table (first page of up to 1000), through the admin API. */
+export const fetchDeadLetters = async (url: string): Promise<number> => {
+  const res = await fetch(`${url}/v1/dead-letter?limit=1000`, {
+    headers: { authorization: `Bearer ${ADMIN_KEY}` },
+  });
+  if (res.status !== 200) throw new Error(`GET /v1/dead-letter answered ${res.status}: ${await res.text()}`);
+  const page = (await res.json()) as { items?: unknown[] };
+  return page.items?.length ?? 0;
+};
+
+export interface Verification {
+  counts: IngestCounts;
+  deadLetters: number;
+  /** Events in 2xx responses (warm-up and run): the server must have accepted at least these. */
+  answeredEvents: number;
+  /** Events in every body built: the server cannot have accepted more. */
+  issuedEvents: number;
+  ok: boolean;
+}
+
+/**
+ * Every event answered 2xx must be counted as accepted, none rejected or duplicated, nothing dead-lettered.
+ * Requests still in flight when autocannon stopped may or may not have reached the server, hence a range.
+ */
+export const verifyIngest = async (
+  url: string,
+  run: IngestRun,
+  eventsPerBatch: number,
+): Promise<Verification> => {
+  const counts = await settledCounts(url);
+  const deadLetters = await fetchDeadLetters(url);
+  const answeredEvents = (run.load.ok + run.warmup.ok) * eventsPerBatch;
+  const ok =
+    counts.rejected === 0 &&
+    counts.duplicate === 0 &&
+    deadLetters === 0 &&
+    counts.accepted >= answeredEvents &&
+    counts.accepted <= run.issuedEvents &&
+    counts.accepted % eventsPerBatch === 0;
+  return { counts, deadLetters, answeredEvents, issuedEvents: run.issuedEvents, ok };
+};

@@ -1,0 +1,160 @@
+import type { ImportRun, StoreCounts } from './import.js';
+import type { IngestRun, Verification } from './ingest-http.js';
+import type { LatencyRun } from './latency.js';
+import type { ProfileSummary } from './profile.js';
+
+/** Everything a run measured; written to bench/out/results.json as is. */
+export interface Results {
+  machine: { cpus: number; model: string; node: string; platform: string; release: string; memoryGb: number };
+  mode: 'full' | 'quick';
+  startedAt: string;
+  settings: Record<string, number | string | boolean>;
+  ingest?: { pathwise: IngestRun; bare: IngestRun; verification: Verification; stored: StoreCounts };
+  import?: ImportRun;
+  latency?: { rate: number; pathwise: LatencyRun; bare: LatencyRun };
+  profile?: ProfileSummary;
+  failures: string[];
+}
+
+const n0 = (x: number) => Math.round(x).toLocaleString('en-US');
+const ms = (x: number) => `${x < 10 ? x.toFixed(2) : x.toFixed(1)} ms`;
+const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+const verdict = (ok: boolean) => (ok ? 'PASS' : 'MISS');
+
+type Row = [figure: string, pathwise: string, baseline: string, ratio: string, target: string, ok: string];
+
+const table = (rows: Row[]): string => {
+  const head: Row = ['figure', 'pathwise', 'baseline (same run)', 'ratio', 'target', ''];
+  const all = [head, ...rows];
+  const widths = head.map((_, i) => Math.max(...all.map((r) => r[i]?.length ?? 0)));
+  const line = (r: Row) =>
+    r
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd();
+  return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+};
+
+export const formatSummary = (r: Results): string => {
+  const rows: Row[] = [];
+  const notes: string[] = [];
+  if (r.ingest) {
+    const { pathwise: p, bare: b, verification: v, stored } = r.ingest;
+    const ratio = p.eventsPerSec / b.eventsPerSec;
+    rows.push([
+      '1. POST /v1/batch, events/s',
+      n0(p.eventsPerSec),
+      `bare fastify ${n0(b.eventsPerSec)}`,
+      pct(ratio),
+      '>= 20,000/s, >= 40%',
+      verdict(p.eventsPerSec >= 20_000 && ratio >= 0.4),
+    ]);
+    rows.push(['   requests/s (100 events each)', n0(p.load.reqPerSec), n0(b.load.reqPerSec), '', '', '']);
+    rows.push(['   latency p50', ms(p.load.raw.p50), ms(b.load.raw.p50), '', '', '']);
+    rows.push(['   latency p99', ms(p.load.raw.p99), ms(b.load.raw.p99), '', '', '']);
+    rows.push([
+      '   non-2xx / errors',
+      `${p.load.non2xx} / ${p.load.errors}`,
+      `${b.load.non2xx} / ${b.load.errors}`,
+      '',
+      '0',
+      verdict(p.load.non2xx + p.load.errors === 0),
+    ]);
+    notes.push(
+      `ingest: ${n0(p.eventBytes)} B/event, ${n0(p.bodyBytes / 1024)} KB/request; accepted per /metrics ${n0(v.counts.accepted)} ` +
+        `(answered 2xx ${n0(v.answeredEvents)}, issued ${n0(v.issuedEvents)}), rejected ${v.counts.rejected}, ` +
+        `duplicates ${v.counts.duplicate}, dead letters ${v.deadLetters}; in SQLite: ${n0(stored.events)} events, ` +
+        `${n0(stored.profiles)} profiles -> ${verdict(v.ok && stored.events === v.counts.accepted)}`,
+    );
+  }
+  if (r.import) {
+    const i = r.import;
+    rows.push([
+      `2. import ${n0(i.events)} events, events/s`,
+      n0(i.pathwise.eventsPerSec),
+      `read+JSON.parse ${n0(i.baseline.eventsPerSec)}`,
+      pct(i.pathwise.eventsPerSec / i.baseline.eventsPerSec),
+      '>= 50,000/s',
+      verdict(i.pathwise.eventsPerSec >= 50_000),
+    ]);
+    rows.push([
+      '   wall time',
+      `${i.pathwise.seconds.toFixed(1)} s`,
+      `${i.baseline.seconds.toFixed(1)} s`,
+      '',
+      '',
+      '',
+    ]);
+    rows.push([
+      '   peak RSS (VmHWM)',
+      `${i.pathwise.peakRssMb.toFixed(0)} MB`,
+      `${i.baseline.peakRssMb.toFixed(0)} MB`,
+      '',
+      '<= 300 MB',
+      verdict(i.pathwise.peakRssMb <= 300),
+    ]);
+    notes.push(
+      `import: ${i.fileMb.toFixed(0)} MB JSONL (generated in ${i.generateSeconds.toFixed(1)} s); in SQLite: ` +
+        `${n0(i.stored.events)} events, ${n0(i.stored.profiles)} profiles, ${i.stored.deadLetters} dead letters -> ${verdict(i.ok)}`,
+    );
+  }
+  if (r.latency) {
+    const { pathwise: p, bare: b, rate } = r.latency;
+    const ratio = (x: number, y: number) => `${(x / y).toFixed(1)}x`;
+    rows.push([
+      `3. /v1/track p99 @ ${rate}/s (autocannon)`,
+      ms(p.autocannon.autocannon.p99),
+      ms(b.autocannon.autocannon.p99),
+      ratio(p.autocannon.autocannon.p99, b.autocannon.autocannon.p99),
+      '',
+      '',
+    ]);
+    rows.push([
+      '   p99, autocannon raw',
+      ms(p.autocannon.raw.p99),
+      ms(b.autocannon.raw.p99),
+      ratio(p.autocannon.raw.p99, b.autocannon.raw.p99),
+      '',
+      '',
+    ]);
+    rows.push(['   p50, autocannon raw', ms(p.autocannon.raw.p50), ms(b.autocannon.raw.p50), '', '', '']);
+    rows.push([
+      '   p99, open loop (from schedule)',
+      ms(p.openLoop.fromSchedule.p99),
+      ms(b.openLoop.fromSchedule.p99),
+      ratio(p.openLoop.fromSchedule.p99, b.openLoop.fromSchedule.p99),
+      '',
+      '',
+    ]);
+    rows.push([
+      '   max, open loop',
+      ms(p.openLoop.fromSchedule.max),
+      ms(b.openLoop.fromSchedule.max),
+      '',
+      '',
+      '',
+    ]);
+    rows.push([
+      '   non-2xx / errors',
+      `${p.autocannon.non2xx + p.openLoop.non2xx} / ${p.autocannon.errors + p.openLoop.errors}`,
+      `${b.autocannon.non2xx + b.openLoop.non2xx} / ${b.autocannon.errors + b.openLoop.errors}`,
+      '',
+      '0',
+      verdict(p.autocannon.non2xx + p.openLoop.non2xx + p.autocannon.errors + p.openLoop.errors === 0),
+    ]);
+    notes.push(
+      `latency: autocannon sent ${n0(p.autocannon.ok)} / ${n0(b.autocannon.ok)} answered requests in ${p.autocannon.seconds} s (10 connections, ` +
+        `bursty closed loop; its p99 has 1 ms resolution and a CO correction with a 1 ms interval); open loop sent ${n0(p.openLoop.sent)} / ${n0(b.openLoop.sent)} on a fixed schedule`,
+    );
+  }
+  const m = r.machine;
+  const out = [
+    `Pathwise benchmarks (${r.mode}): ${m.cpus} x ${m.model}, Node ${m.node}, ${m.platform} ${m.release}, ${m.memoryGb} GB`,
+    '',
+    table(rows),
+    '',
+    ...notes,
+  ];
+  if (r.failures.length > 0) out.push('', 'FAILURES:', ...r.failures.map((f) => `  - ${f}`));
+  return out.join('\n');
+};

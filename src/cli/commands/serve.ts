@@ -1,0 +1,52 @@
+import type { Command } from 'commander';
+import { loadConfigFile } from '../../config/load.js';
+import { openRuntime } from '../../runtime.js';
+import { buildServer } from '../../server/app.js';
+import type { Io } from '../main.js';
+import { parsePort } from '../options.js';
+
+export const registerServe = (program: Command, io: Io): void => {
+  program
+    .command('serve')
+    .description('Run the Pathwise server (ingest API, profiles API, /metrics) on the embedded SQLite store')
+    .option('--config <file>', 'workspace config', './pathwise.yaml')
+    .option('--db <file>', 'SQLite database file (created if missing)', './pathwise.db')
+    .option('--port <n>', 'port to listen on', parsePort, 3000)
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .action(async (opts: { config: string; db: string; port: number; host: string }) => {
+      const config = loadConfigFile(opts.config);
+      const rt = await openRuntime({ config, db: opts.db, env: io.env });
+      if (rt.keys.writeKeys.size === 0) {
+        rt.logger.warn(
+          'no write keys: add `sources:` to the config or set PATHWISE_WRITE_KEYS; ingest will refuse every call',
+        );
+      }
+      if (rt.keys.adminKey === undefined) {
+        rt.logger.warn(
+          'no admin key: set `admin.key` in the config or PATHWISE_ADMIN_KEY; the read APIs will refuse every call',
+        );
+      }
+      const app = buildServer({
+        ingest: rt.ingest,
+        profiles: rt.queries,
+        reader: rt.store.read,
+        keys: rt.keys,
+        metrics: rt.metrics,
+        logger: rt.logger,
+        limits: rt.config.ingest,
+      });
+      try {
+        const address = await app.listen({ port: opts.port, host: opts.host });
+        rt.logger.info(
+          { address, db: opts.db, workspace: config.workspace },
+          `Pathwise listening on ${address}`,
+        );
+        await io.stopSignal;
+        rt.logger.info('stopping: finishing in-flight requests');
+        // close() stops accepting, waits for in-flight requests (each answered only after its commit).
+        await app.close();
+      } finally {
+        await rt.close();
+      }
+    });
+};

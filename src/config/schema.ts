@@ -1,0 +1,131 @@
+import { z } from 'zod';
+
+/** Durations in config are written `30s`, `15m`, `24h`, `7d`, `2w`. */
+const DURATION_RE = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)$/;
+const UNIT_MS: Record<string, number> = {
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+  w: 604_800_000,
+};
+
+export const parseDuration = (text: string): number | undefined => {
+  const m = DURATION_RE.exec(text.trim());
+  if (!m) return undefined;
+  return Math.round(Number(m[1]) * (UNIT_MS[m[2] as string] as number));
+};
+
+export const duration = z.string().transform((text, ctx) => {
+  const ms = parseDuration(text);
+  if (ms === undefined || ms <= 0) {
+    ctx.addIssue({ code: 'custom', message: `"${text}" is not a duration: write e.g. 30m, 24h, 7d` });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+const name = z.string().min(1, 'must not be empty');
+
+export const sourceSchema = z.strictObject({
+  name: name.regex(/^[A-Za-z0-9_.-]+$/, 'use letters, digits, _ . - only'),
+  writeKey: z.string().min(8, 'write keys must be at least 8 characters'),
+});
+
+export const identitySchema = z.strictObject({
+  /** Traits that identify a person across sources (besides userId and anonymousId). */
+  identifiers: z.array(name).default(['email', 'phone']),
+  /**
+   * What to do when one event links two profiles that each have a different userId:
+   * `keep-separate` refuses the merge (recorded) and attaches the event to the userId's profile;
+   * `merge` merges anyway (the profile with the event's userId survives).
+   */
+  conflict: z.enum(['keep-separate', 'merge']).default('keep-separate'),
+});
+
+const propertyType = z.enum(['string', 'number', 'integer', 'boolean', 'object', 'array']);
+export const trackingPlanSchema = z.strictObject({
+  /** `reject`: a violating event is refused (400) and dead-lettered; `flag`: it is stored and marked. */
+  mode: z.enum(['reject', 'flag']).default('flag'),
+  /** Whether track events whose name is not listed are allowed. */
+  allowUnplanned: z.boolean().default(true),
+  events: z
+    .record(
+      name,
+      z.strictObject({
+        properties: z
+          .record(name, z.strictObject({ type: propertyType, required: z.boolean().default(false) }))
+          .default({}),
+        /** Properties not listed are allowed unless this is false. */
+        additionalProperties: z.boolean().default(true),
+      }),
+    )
+    .default({}),
+});
+
+const computedBase = {
+  name: name.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'use a valid identifier (letters, digits, _)'),
+  /** The event name this trait watches (track events; `page`/`screen` for those calls). */
+  event: name,
+};
+export const computedTraitSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ ...computedBase, kind: z.literal('count'), window: duration.optional() }),
+  z.strictObject({ ...computedBase, kind: z.literal('sum'), property: name, window: duration.optional() }),
+  z.strictObject({ ...computedBase, kind: z.literal('avg'), property: name, window: duration.optional() }),
+  z.strictObject({ ...computedBase, kind: z.literal('first'), property: name.optional() }),
+  z.strictObject({ ...computedBase, kind: z.literal('last'), property: name.optional() }),
+  z.strictObject({
+    ...computedBase,
+    kind: z.literal('mostFrequent'),
+    property: name,
+    /** Distinct values kept per profile; the rarest are dropped beyond it so state stays bounded. */
+    maxValues: z.number().int().min(2).max(10_000).default(100),
+  }),
+]);
+
+export const segmentSchema = z.strictObject({
+  name: name.regex(/^[A-Za-z_][A-Za-z0-9_-]*$/, 'use letters, digits, _ and -'),
+  description: z.string().optional(),
+  /** A CEL expression over `traits`, `computed` and `segments` (https://cel.dev). */
+  where: name,
+});
+
+export const ingestSchema = z.strictObject({
+  maxEventBytes: z
+    .number()
+    .int()
+    .positive()
+    .default(32 * 1024),
+  maxBatchBytes: z
+    .number()
+    .int()
+    .positive()
+    .default(500 * 1024),
+});
+
+export const storageSchema = z.strictObject({
+  /**
+   * SQLite `synchronous`: `full` fsyncs every commit (survives power loss); `normal` survives a crash of
+   * the process but may lose the last commits on power loss. Commits are grouped, so `full` costs little.
+   */
+  synchronous: z.enum(['full', 'normal']).default('full'),
+});
+
+export const configSchema = z.strictObject({
+  workspace: name.default('default'),
+  sources: z.array(sourceSchema).default([]),
+  admin: z.strictObject({ key: z.string().min(8, 'admin keys must be at least 8 characters') }).optional(),
+  identity: identitySchema.default({ identifiers: ['email', 'phone'], conflict: 'keep-separate' }),
+  trackingPlan: trackingPlanSchema.optional(),
+  computedTraits: z.array(computedTraitSchema).default([]),
+  segments: z.array(segmentSchema).default([]),
+  ingest: ingestSchema.default({ maxEventBytes: 32 * 1024, maxBatchBytes: 500 * 1024 }),
+  storage: storageSchema.default({ synchronous: 'full' }),
+});
+
+export type PathwiseConfig = z.output<typeof configSchema>;
+export type ComputedTraitConfig = z.output<typeof computedTraitSchema>;
+export type SegmentConfig = z.output<typeof segmentSchema>;
+export type TrackingPlanConfig = z.output<typeof trackingPlanSchema>;
+export type IdentityConfig = z.output<typeof identitySchema>;

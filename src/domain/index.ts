@@ -1,0 +1,3 @@
+export * from './event.js';
+export * from './profile.js';
+export * from './clock.js';

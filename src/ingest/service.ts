@@ -1,0 +1,230 @@
+import type { EventType, PathwiseEvent } from '../domain/index.js';
+import type { PathwiseConfig } from '../config/schema.js';
+import type { Store, DeadLetterInput } from '../store/store.js';
+import type { ProfileService } from '../profiles/index.js';
+import type { ErrorCode } from '../errors.js';
+import { normalizeEvent } from './normalize.js';
+import { parseBatchEnvelope } from './batch.js';
+import { jsonByteLength } from './size.js';
+import { checkTrackingPlan } from './tracking-plan.js';
+import { GroupCommitter, type Entry } from './committer.js';
+import { noMetrics, type IngestMetrics } from './metrics.js';
+
+export type Outcome =
+  | { status: 'accepted'; messageId: string; profileId: string; violations?: string[] }
+  | { status: 'duplicate'; messageId: string }
+  | { status: 'rejected'; code: ErrorCode; field: string; reason: string; messageId?: string };
+
+export interface IngestDeps {
+  store: Store;
+  profiles: ProfileService;
+  now: () => number;
+  newId: () => string;
+  metrics?: IngestMetrics;
+}
+
+/** Dead-letter payloads are kept whole up to this size, so a hostile client cannot bloat the store. */
+const MAX_DEAD_PAYLOAD = 64 * 1024;
+
+/**
+ * The ingest application service: validates and normalises Segment calls, applies the tracking plan, and
+ * hands accepted events and dead letters to the group committer. Used by the HTTP API and by bulk import.
+ */
+export class IngestService {
+  private readonly committer: GroupCommitter;
+  private readonly metrics: IngestMetrics;
+
+  constructor(
+    private readonly config: Pick<PathwiseConfig, 'trackingPlan' | 'ingest'>,
+    private readonly deps: IngestDeps,
+  ) {
+    this.metrics = deps.metrics ?? noMetrics;
+    this.committer = new GroupCommitter(deps.store, deps.profiles, this.metrics);
+  }
+
+  /** One Segment call (`/v1/track` …); the type comes from the route. */
+  async ingestOne(
+    source: string,
+    type: EventType,
+    raw: unknown,
+    receivedAt = this.deps.now(),
+  ): Promise<Outcome> {
+    const [outcome] = await this.ingestItems(source, [raw], { type, receivedAt });
+    return outcome as Outcome;
+  }
+
+  /** A `/v1/batch` envelope. An envelope that is not a batch at all is one rejection at index -1. */
+  async ingestBatch(source: string, raw: unknown, receivedAt = this.deps.now()): Promise<Outcome[]> {
+    const env = parseBatchEnvelope(raw);
+    if (!env.ok) {
+      const rejected = this.reject(source, receivedAt, 'PW_ERR_INGEST_INVALID', env.field, env.reason, raw);
+      await this.committer.submit([rejected.entry]);
+      this.metrics.events(source, 'rejected', 1);
+      return [rejected.outcome];
+    }
+    return this.ingestItems(source, env.items, {
+      receivedAt,
+      ...(env.sentAt === undefined ? {} : { batchSentAt: env.sentAt }),
+      ...(env.context === undefined ? {} : { batchContext: env.context }),
+      fieldPrefix: 'batch',
+    });
+  }
+
+  /**
+   * Validates each item and commits the valid ones with the dead letters in one group transaction.
+   * `fieldPrefix` makes error paths point into the request (`batch[3].userId`).
+   */
+  async ingestItems(
+    source: string,
+    items: readonly unknown[],
+    opts: {
+      type?: EventType;
+      receivedAt: number;
+      batchSentAt?: number;
+      batchContext?: PathwiseEvent['context'];
+      fieldPrefix?: string;
+    },
+  ): Promise<Outcome[]> {
+    const outcomes: Outcome[] = new Array(items.length);
+    const entries: Entry[] = [];
+    const slots: number[] = [];
+    const plan = this.config.trackingPlan;
+    items.forEach((raw, i) => {
+      const at = opts.fieldPrefix === undefined ? '' : `${opts.fieldPrefix}[${i}]`;
+      const path = (f: string) => (at === '' ? f : f === '' ? at : `${at}.${f}`);
+      const size = jsonByteLength(raw);
+      if (size > this.config.ingest.maxEventBytes) {
+        const r = this.reject(
+          source,
+          opts.receivedAt,
+          'PW_ERR_INGEST_TOO_LARGE',
+          path(''),
+          `event is ${size} bytes; the limit is ${this.config.ingest.maxEventBytes} bytes per event`,
+          raw,
+        );
+        outcomes[i] = r.outcome;
+        entries.push(r.entry);
+        slots.push(-1);
+        return;
+      }
+      const n = normalizeEvent(raw, opts.type, {
+        source,
+        receivedAt: opts.receivedAt,
+        newId: this.deps.newId,
+        ...(opts.batchSentAt === undefined ? {} : { batchSentAt: opts.batchSentAt }),
+        ...(opts.batchContext === undefined ? {} : { batchContext: opts.batchContext }),
+      });
+      if (!n.ok) {
+        const r = this.reject(source, opts.receivedAt, 'PW_ERR_INGEST_INVALID', path(n.field), n.reason, raw);
+        outcomes[i] = r.outcome;
+        entries.push(r.entry);
+        slots.push(-1);
+        return;
+      }
+      const violations = plan ? checkTrackingPlan(n.event, plan) : [];
+      if (violations.length > 0 && plan?.mode === 'reject') {
+        const r = this.reject(
+          source,
+          opts.receivedAt,
+          'PW_ERR_INGEST_TRACKING_PLAN',
+          path(violations[0]?.split(':')[0] ?? ''),
+          `tracking plan: ${violations.join('; ')}`,
+          raw,
+          n.event.messageId,
+        );
+        outcomes[i] = r.outcome;
+        entries.push(r.entry);
+        slots.push(-1);
+        return;
+      }
+      entries.push(violations.length > 0 ? { event: n.event, violations } : { event: n.event });
+      slots.push(i);
+    });
+
+    const stored = await this.committer.submit(entries);
+    let accepted = 0;
+    let duplicates = 0;
+    stored.forEach((s, k) => {
+      const i = slots[k];
+      if (i === undefined || i < 0) return;
+      const entry = entries[k] as Extract<Entry, { event: PathwiseEvent }>;
+      if (s.status === 'accepted') {
+        accepted++;
+        outcomes[i] = {
+          status: 'accepted',
+          messageId: entry.event.messageId,
+          profileId: s.profileId,
+          ...(entry.violations ? { violations: entry.violations } : {}),
+        };
+      } else {
+        duplicates++;
+        outcomes[i] = { status: 'duplicate', messageId: entry.event.messageId };
+      }
+    });
+    this.metrics.events(source, 'accepted', accepted);
+    this.metrics.events(source, 'duplicate', duplicates);
+    this.metrics.events(source, 'rejected', items.length - accepted - duplicates);
+    return outcomes;
+  }
+
+  /** A request body that is not JSON at all: kept as text in the dead-letter table. */
+  async rejectBody(source: string, text: string, parseError: string): Promise<Outcome> {
+    const r = this.reject(
+      source,
+      this.deps.now(),
+      'PW_ERR_INGEST_BODY',
+      '',
+      `body is not valid JSON (${parseError})`,
+      text,
+    );
+    await this.committer.submit([r.entry]);
+    this.metrics.events(source, 'rejected', 1);
+    return r.outcome;
+  }
+
+  private reject(
+    source: string,
+    receivedAt: number,
+    code: ErrorCode,
+    field: string,
+    reason: string,
+    raw: unknown,
+    messageId?: string,
+  ): { outcome: Outcome; entry: Entry } {
+    const id = messageId ?? messageIdOf(raw);
+    let payload = typeof raw === 'string' ? raw : safeStringify(raw);
+    if (payload.length > MAX_DEAD_PAYLOAD) payload = `${payload.slice(0, MAX_DEAD_PAYLOAD)}…[truncated]`;
+    const dead: DeadLetterInput = {
+      source,
+      receivedAt,
+      code,
+      field,
+      reason,
+      payload,
+      ...(id ? { messageId: id } : {}),
+    };
+    return {
+      outcome: { status: 'rejected', code, field, reason, ...(id ? { messageId: id } : {}) },
+      entry: { dead },
+    };
+  }
+
+  /** Events accepted but not yet committed. */
+  get pending(): number {
+    return this.committer.pending;
+  }
+}
+
+const messageIdOf = (raw: unknown): string | undefined => {
+  if (raw === null || typeof raw !== 'object') return undefined;
+  const id = (raw as Record<string, unknown>).messageId;
+  return typeof id === 'string' && id.length <= 100 ? id : undefined;
+};
+
+const safeStringify = (raw: unknown): string => {
+  try {
+    return JSON.stringify(raw) ?? String(raw);
+  } catch {
+    return String(raw);
+  }
+};

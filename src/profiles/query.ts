@@ -1,0 +1,87 @@
+import type { IdentityKey, MergeRecord, Profile } from '../domain/index.js';
+import type { ComputedTraitConfig, SegmentConfig } from '../config/schema.js';
+import type { Page, StoreReader, TimelineItem } from '../store/store.js';
+import { PathwiseError } from '../errors.js';
+import { computedValues } from './core/index.js';
+
+/** The public shape of a profile in the API: times as ISO strings, computed traits as values. */
+export interface ProfileView {
+  id: string;
+  identities: IdentityKey[];
+  traits: Profile['traits'];
+  computed: Record<string, unknown>;
+  segments: string[];
+  firstSeen: string;
+  lastSeen: string;
+  createdAt: string;
+  updatedAt: string;
+  version: number;
+  merges: Array<Omit<MergeRecord, 'fromSnapshot' | 'at'> & { at: string }>;
+}
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+/** Read side of profiles, for the HTTP API (handlers call this, never the store). */
+export class ProfileQueries {
+  private readonly segmentNames: Set<string>;
+
+  constructor(
+    private readonly reader: StoreReader,
+    private readonly settings: { computedTraits: ComputedTraitConfig[]; segments: SegmentConfig[] },
+    private readonly now: () => number,
+  ) {
+    this.segmentNames = new Set(settings.segments.map((s) => s.name));
+  }
+
+  async resolve(identifier: string): Promise<string> {
+    const id = await this.reader.resolveProfileId(identifier);
+    if (id === undefined) throw new PathwiseError('PW_ERR_PROFILE_NOT_FOUND', JSON.stringify(identifier));
+    return id;
+  }
+
+  async get(identifier: string): Promise<ProfileView> {
+    const id = await this.resolve(identifier);
+    const [profile, identities, merges] = await Promise.all([
+      this.reader.getProfile(id),
+      this.reader.identitiesOf(id),
+      this.reader.merges(id),
+    ]);
+    if (!profile) throw new PathwiseError('PW_ERR_PROFILE_NOT_FOUND', JSON.stringify(identifier));
+    const computed: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(computedValues(profile, this.settings.computedTraits, this.now()))) {
+      computed[k] = v instanceof Date ? v.toISOString() : v;
+    }
+    return {
+      id: profile.id,
+      identities,
+      traits: profile.traits,
+      computed,
+      segments: profile.segments,
+      firstSeen: iso(profile.firstSeen),
+      lastSeen: iso(profile.lastSeen),
+      createdAt: iso(profile.createdAt),
+      updatedAt: iso(profile.updatedAt),
+      version: profile.version,
+      merges: merges.map(({ fromSnapshot: _s, at, ...m }) => ({ ...m, at: iso(at) })),
+    };
+  }
+
+  async timeline(
+    identifier: string,
+    opts: { cursor?: string; limit: number },
+  ): Promise<Page<TimelineItem> & { profileId: string }> {
+    const id = await this.resolve(identifier);
+    return { profileId: id, ...(await this.reader.timeline(id, opts)) };
+  }
+
+  async inSegment(segment: string, opts: { cursor?: string; limit: number }): Promise<Page<string>> {
+    if (!this.segmentNames.has(segment)) {
+      throw new PathwiseError(
+        'PW_ERR_QUERY_INVALID',
+        `segment "${segment}" is not declared in the config (known: ${[...this.segmentNames].join(', ') || 'none'})`,
+        { field: 'segment' },
+      );
+    }
+    return this.reader.profilesInSegment(segment, opts);
+  }
+}

@@ -1,0 +1,153 @@
+import Sqlite from 'better-sqlite3';
+import type BetterSqlite3 from 'better-sqlite3';
+import { Kysely, Migrator, SqliteDialect } from 'kysely';
+import { PathwiseError } from '../../errors.js';
+import type { Store, StoreReader, StoreWriter } from '../store.js';
+import { migrations } from './migrations.js';
+import { SqliteReader } from './reader.js';
+import type { Database } from './schema.js';
+import { prepareStatements, SqliteWriter, type Statements } from './writer.js';
+
+export interface SqliteStoreOptions {
+  /** Path of the database file, or `:memory:` (one connection; reads then also see uncommitted writes). */
+  file: string;
+  /** `full` (default) fsyncs every commit and survives power loss; `normal` survives only a process crash. */
+  synchronous?: 'full' | 'normal';
+}
+
+const defaults = {
+  synchronous: 'full',
+  /** Wait this long for a lock held by another process (a backup, the CLI) before failing. */
+  busyTimeoutMs: 5000,
+  /** Page cache per connection, in KiB (negative means KiB to SQLite): hot profiles and index pages stay in memory. */
+  cacheKiB: 64 * 1024,
+  /** Cap what a checkpointed WAL file keeps on disk. */
+  journalSizeLimit: 64 * 1024 * 1024,
+} as const;
+
+const connect = (file: string, synchronous: 'full' | 'normal'): BetterSqlite3.Database => {
+  const db = new Sqlite(file, { timeout: defaults.busyTimeoutMs });
+  db.pragma('journal_mode = WAL');
+  db.pragma(`synchronous = ${synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+  db.pragma(`busy_timeout = ${defaults.busyTimeoutMs}`);
+  db.pragma(`cache_size = -${defaults.cacheKiB}`);
+  db.pragma(`journal_size_limit = ${defaults.journalSizeLimit}`);
+  db.pragma('temp_store = MEMORY');
+  return db;
+};
+
+/** Opens (creating if needed) a SQLite store. Call `migrate()` before the first read or write. */
+export const openSqliteStore = async (opts: SqliteStoreOptions): Promise<Store> => {
+  const synchronous = opts.synchronous ?? defaults.synchronous;
+  const writer = connect(opts.file, synchronous);
+  if (opts.file === ':memory:') return new SqliteStore(writer, writer);
+  let reader: BetterSqlite3.Database | undefined;
+  try {
+    reader = connect(opts.file, synchronous);
+    // The reader never writes; refuse it outright so a stray statement cannot take the write lock.
+    reader.pragma('query_only = ON');
+    return new SqliteStore(writer, reader);
+  } catch (err) {
+    reader?.close();
+    writer.close();
+    throw err;
+  }
+};
+
+/**
+ * A file database uses two connections: `write()` transactions run on one, `read` on the other. In WAL mode
+ * the reader sees the last committed state, never rows of a transaction still awaiting its callback.
+ */
+class SqliteStore implements Store {
+  readonly kind = 'sqlite';
+  readonly read: StoreReader;
+  private readonly writeDb: Kysely<Database>;
+  private statements: Statements | undefined;
+  /** Tail of the queue of write transactions: each starts only when the previous one has settled. */
+  private tail: Promise<unknown> = Promise.resolve();
+  private closed = false;
+
+  constructor(
+    private readonly writer: BetterSqlite3.Database,
+    private readonly reader: BetterSqlite3.Database,
+  ) {
+    // Both kysely instances wrap connections this class owns and closes; they are never destroyed.
+    this.writeDb = new Kysely<Database>({ dialect: new SqliteDialect({ database: writer }) });
+    const readDb =
+      reader === writer
+        ? this.writeDb
+        : new Kysely<Database>({ dialect: new SqliteDialect({ database: reader }) });
+    this.read = new SqliteReader(readDb, reader !== writer);
+  }
+
+  migrate(): Promise<void> {
+    // Queued like a write: DDL must never run inside (or beside) a write transaction.
+    return this.enqueue(async () => {
+      const migrator = new Migrator({
+        db: this.writeDb,
+        provider: { getMigrations: async () => migrations },
+      });
+      const { error, results } = await migrator.migrateToLatest();
+      if (error !== undefined) {
+        const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+        const detail = `schema migration ${failed} failed: ${String(error)}`;
+        throw new PathwiseError('PW_ERR_STORE_UNAVAILABLE', detail, { cause: error });
+      }
+      this.statements = undefined;
+    });
+  }
+
+  write<T>(fn: (w: StoreWriter) => Promise<T>): Promise<T> {
+    return this.enqueue(() => this.transact(fn));
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    // Let queued transactions finish: a caller awaiting one was promised a commit or an error, not silence.
+    await this.tail;
+    // The reader first: the last connection to close checkpoints the WAL into the database file.
+    if (this.reader !== this.writer) this.reader.close();
+    this.writer.close();
+  }
+
+  private enqueue<T>(task: () => Promise<T>): Promise<T> {
+    if (this.closed)
+      return Promise.reject(new PathwiseError('PW_ERR_STORE_UNAVAILABLE', 'the store is closed'));
+    const run = this.tail.then(task);
+    this.tail = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  private async transact<T>(fn: (w: StoreWriter) => Promise<T>): Promise<T> {
+    const s = this.prepared();
+    s.begin.run();
+    const w = new SqliteWriter(s);
+    try {
+      const result = await fn(w);
+      w.end();
+      s.commit.run();
+      return result;
+    } catch (err) {
+      w.end();
+      // Some errors (disk full, I/O) make SQLite roll back by itself; a second ROLLBACK would then throw.
+      if (this.writer.inTransaction) s.rollback.run();
+      throw err;
+    }
+  }
+
+  private prepared(): Statements {
+    if (this.statements === undefined) {
+      try {
+        this.statements = prepareStatements(this.writer);
+      } catch (err) {
+        const detail = 'schema missing or outdated (run store.migrate() first)';
+        throw new PathwiseError('PW_ERR_STORE_UNAVAILABLE', detail, { cause: err });
+      }
+    }
+    return this.statements;
+  }
+}

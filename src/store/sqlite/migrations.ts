@@ -1,0 +1,146 @@
+import { sql, type Kysely, type Migration } from 'kysely';
+
+/**
+ * The schema, one migration per change, applied in name order by kysely's Migrator. Never edit a migration
+ * that has shipped: add the next one. Every statement is `if not exists` so a half-applied first run heals.
+ */
+export const migrations: Record<string, Migration> = {
+  '0001_initial': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable('events')
+        .ifNotExists()
+        // AUTOINCREMENT: a seq is never reused, even after erasing the newest events.
+        .addColumn('seq', 'integer', (c) => c.primaryKey().autoIncrement())
+        .addColumn('source', 'text', (c) => c.notNull())
+        .addColumn('message_id', 'text', (c) => c.notNull())
+        .addColumn('type', 'text', (c) => c.notNull())
+        .addColumn('event', 'text')
+        .addColumn('profile_id', 'text', (c) => c.notNull())
+        .addColumn('user_id', 'text')
+        .addColumn('anonymous_id', 'text')
+        .addColumn('ts', 'integer', (c) => c.notNull())
+        .addColumn('received_at', 'integer', (c) => c.notNull())
+        .addColumn('body', 'text', (c) => c.notNull())
+        .addUniqueConstraint('events_source_message_id', ['source', 'message_id'])
+        .execute();
+      await db.schema
+        .createIndex('events_profile_ts_seq')
+        .ifNotExists()
+        .on('events')
+        .columns(['profile_id', 'ts', 'seq'])
+        .execute();
+
+      // Small rows looked up by key: WITHOUT ROWID stores them in the primary-key b-tree itself.
+      await db.schema
+        .createTable('identities')
+        .ifNotExists()
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('value', 'text', (c) => c.notNull())
+        .addColumn('profile_id', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'integer', (c) => c.notNull())
+        .addPrimaryKeyConstraint('identities_pk', ['kind', 'value'])
+        .modifyEnd(sql`without rowid`)
+        .execute();
+      await db.schema
+        .createIndex('identities_profile')
+        .ifNotExists()
+        .on('identities')
+        .column('profile_id')
+        .execute();
+      // Bare-value lookups (`GET /v1/profiles/ada@example.com`) do not know the kind.
+      await db.schema
+        .createIndex('identities_value')
+        .ifNotExists()
+        .on('identities')
+        .column('value')
+        .execute();
+
+      await db.schema
+        .createTable('profiles')
+        .ifNotExists()
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('merged_into', 'text')
+        .addColumn('traits', 'text', (c) => c.notNull())
+        .addColumn('trait_times', 'text', (c) => c.notNull())
+        .addColumn('computed', 'text', (c) => c.notNull())
+        .addColumn('segments', 'text', (c) => c.notNull())
+        .addColumn('first_seen', 'integer', (c) => c.notNull())
+        .addColumn('last_seen', 'integer', (c) => c.notNull())
+        .addColumn('created_at', 'integer', (c) => c.notNull())
+        .addColumn('updated_at', 'integer', (c) => c.notNull())
+        .addColumn('version', 'integer', (c) => c.notNull())
+        .execute();
+      // Partial: only folded profiles are indexed, so live ones cost nothing here.
+      await db.schema
+        .createIndex('profiles_merged_into')
+        .ifNotExists()
+        .on('profiles')
+        .column('merged_into')
+        .where(sql.ref('merged_into'), 'is not', null)
+        .execute();
+
+      await db.schema
+        .createTable('profile_segments')
+        .ifNotExists()
+        .addColumn('segment', 'text', (c) => c.notNull())
+        .addColumn('profile_id', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('profile_segments_pk', ['segment', 'profile_id'])
+        .modifyEnd(sql`without rowid`)
+        .execute();
+      await db.schema
+        .createIndex('profile_segments_profile')
+        .ifNotExists()
+        .on('profile_segments')
+        .column('profile_id')
+        .execute();
+
+      await db.schema
+        .createTable('merges')
+        .ifNotExists()
+        .addColumn('seq', 'integer', (c) => c.primaryKey().autoIncrement())
+        .addColumn('id', 'text', (c) => c.notNull().unique())
+        .addColumn('at', 'integer', (c) => c.notNull())
+        .addColumn('cause', 'text', (c) => c.notNull())
+        .addColumn('into_profile_id', 'text', (c) => c.notNull())
+        .addColumn('from_profile_id', 'text', (c) => c.notNull())
+        .addColumn('outcome', 'text', (c) => c.notNull())
+        .addColumn('message_id', 'text', (c) => c.notNull())
+        .addColumn('source', 'text', (c) => c.notNull())
+        .addColumn('reason', 'text', (c) => c.notNull())
+        .addColumn('from_snapshot', 'text')
+        .execute();
+      await db.schema
+        .createIndex('merges_into_at_seq')
+        .ifNotExists()
+        .on('merges')
+        .columns(['into_profile_id', 'at', 'seq'])
+        .execute();
+      await db.schema
+        .createIndex('merges_from')
+        .ifNotExists()
+        .on('merges')
+        .column('from_profile_id')
+        .execute();
+
+      await db.schema
+        .createTable('dead_letters')
+        .ifNotExists()
+        .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+        .addColumn('source', 'text', (c) => c.notNull())
+        .addColumn('received_at', 'integer', (c) => c.notNull())
+        .addColumn('code', 'text', (c) => c.notNull())
+        .addColumn('field', 'text')
+        .addColumn('reason', 'text', (c) => c.notNull())
+        .addColumn('payload', 'text', (c) => c.notNull())
+        .addColumn('message_id', 'text')
+        .execute();
+      await db.schema
+        .createIndex('dead_letters_source_id')
+        .ifNotExists()
+        .on('dead_letters')
+        .columns(['source', 'id'])
+        .execute();
+    },
+  },
+};

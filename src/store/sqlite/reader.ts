@@ -1,0 +1,243 @@
+import { sql, type Kysely } from 'kysely';
+import type { IdentityKey, MergeRecord, Profile } from '../../domain/index.js';
+import type { DeadLetter, Page, StoreReader, TimelineItem } from '../store.js';
+import type { Database } from './schema.js';
+import { checkLimit, decodeCursor, encodeCursor } from './cursor.js';
+import { toDeadLetter, toMerge, toMergeSummary, toProfile, toStoredEvent } from './rows.js';
+
+/** Merges can only chain as far as profiles were folded; a longer walk means a corrupt pointer cycle. */
+const MAX_HOPS = 64;
+
+/** Timeline order is (at, seq, rank) descending; rank breaks the tie between an event and a merge. */
+const EVENT_RANK = 0;
+const MERGE_RANK = 1;
+type Position = [at: number, seq: number, rank: number];
+
+const before = (a: Position, b: Position): boolean =>
+  a[0] !== b[0] ? a[0] > b[0] : a[1] !== b[1] ? a[1] > b[1] : a[2] > b[2];
+
+/**
+ * Cold reads through kysely on the read connection. With a file database that connection sees only
+ * committed data (WAL), so reads never observe a write transaction still in progress.
+ */
+export class SqliteReader implements StoreReader {
+  constructor(
+    private readonly db: Kysely<Database>,
+    /** Whether multi-query reads may open their own read transaction (not on a shared single connection). */
+    private readonly snapshots: boolean,
+  ) {}
+
+  async resolveProfileId(identifier: string): Promise<string | undefined> {
+    const direct = await this.follow(identifier);
+    if (direct !== undefined) return direct;
+    const colon = identifier.indexOf(':');
+    if (colon > 0) {
+      const id = await this.identity(identifier.slice(0, colon), identifier.slice(colon + 1));
+      if (id !== undefined) return (await this.follow(id)) ?? id;
+    }
+    // A bare value (which may itself contain a colon, like `auth0:123`): a userId first, then any kind.
+    const id =
+      (await this.identity('userId', identifier)) ??
+      (
+        await this.db
+          .selectFrom('identities')
+          .select('profile_id')
+          .where('value', '=', identifier)
+          .orderBy('created_at')
+          .orderBy('kind')
+          .limit(1)
+          .executeTakeFirst()
+      )?.profile_id;
+    return id === undefined ? undefined : ((await this.follow(id)) ?? id);
+  }
+
+  async getProfile(id: string): Promise<Profile | undefined> {
+    const row = await this.db
+      .selectFrom('profiles')
+      .selectAll()
+      .where('id', '=', id)
+      .where('merged_into', 'is', null)
+      .executeTakeFirst();
+    return row === undefined ? undefined : toProfile(row);
+  }
+
+  async identitiesOf(profileId: string): Promise<IdentityKey[]> {
+    return this.db
+      .selectFrom('identities')
+      .select(['kind', 'value'])
+      .where('profile_id', '=', profileId)
+      .orderBy('created_at')
+      .orderBy('kind')
+      .orderBy('value')
+      .execute();
+  }
+
+  async timeline(profileId: string, opts: { cursor?: string; limit: number }): Promise<Page<TimelineItem>> {
+    const limit = checkLimit(opts.limit);
+    const after: Position | undefined =
+      opts.cursor === undefined
+        ? undefined
+        : decodeCursor(opts.cursor, 't', ['number', 'number', 'number'] as const);
+    const [events, merges] = await this.snapshot((db) =>
+      Promise.all([
+        this.timelineEvents(db, profileId, limit, after),
+        this.timelineMerges(db, profileId, limit, after),
+      ]),
+    );
+    // Each side is already sorted and holds at most limit + 1 rows: merge them and keep the newest.
+    const all = [...events, ...merges].sort((a, b) =>
+      before([a.at, a.seq, rank(a)], [b.at, b.seq, rank(b)]) ? -1 : 1,
+    );
+    const items = all.slice(0, limit);
+    const last = items[items.length - 1];
+    return all.length > limit && last !== undefined
+      ? { items, next: encodeCursor('t', [last.at, last.seq, rank(last)]) }
+      : { items };
+  }
+
+  private async timelineEvents(db: Kysely<Database>, profileId: string, limit: number, after?: Position) {
+    let q = db.selectFrom('events').selectAll().where('profile_id', '=', profileId);
+    if (after !== undefined) {
+      // Events rank below merges: at the cursor's own (at, seq) an event still follows a merge cursor.
+      const op = after[2] > EVENT_RANK ? sql.raw('<=') : sql.raw('<');
+      q = q.where(sql<boolean>`(ts, seq) ${op} (${after[0]}, ${after[1]})`);
+    }
+    const rows = await q
+      .orderBy('ts', 'desc')
+      .orderBy('seq', 'desc')
+      .limit(limit + 1)
+      .execute();
+    return rows.map((row): TimelineItem => ({
+      kind: 'event',
+      at: row.ts,
+      seq: row.seq,
+      event: toStoredEvent(row),
+    }));
+  }
+
+  /** Merges into this profile, and into the profiles folded into it (their history is now its history). */
+  private async timelineMerges(db: Kysely<Database>, profileId: string, limit: number, after?: Position) {
+    let q = db
+      .selectFrom('merges')
+      .select([
+        'seq',
+        'id',
+        'at',
+        'cause',
+        'into_profile_id',
+        'from_profile_id',
+        'outcome',
+        'message_id',
+        'source',
+        'reason',
+      ])
+      .where((eb) =>
+        eb.or([
+          eb('into_profile_id', '=', profileId),
+          eb(
+            'into_profile_id',
+            'in',
+            eb.selectFrom('profiles').select('id').where('merged_into', '=', profileId),
+          ),
+        ]),
+      );
+    if (after !== undefined) q = q.where(sql<boolean>`(at, seq) < (${after[0]}, ${after[1]})`);
+    const rows = await q
+      .orderBy('at', 'desc')
+      .orderBy('seq', 'desc')
+      .limit(limit + 1)
+      .execute();
+    return rows.map((row): TimelineItem => ({
+      kind: 'merge',
+      at: row.at,
+      seq: row.seq,
+      merge: toMergeSummary(row),
+    }));
+  }
+
+  async profilesInSegment(segment: string, opts: { cursor?: string; limit: number }): Promise<Page<string>> {
+    const limit = checkLimit(opts.limit);
+    let q = this.db.selectFrom('profile_segments').select('profile_id').where('segment', '=', segment);
+    if (opts.cursor !== undefined)
+      q = q.where('profile_id', '>', decodeCursor(opts.cursor, 's', ['string'] as const)[0]);
+    const ids = (
+      await q
+        .orderBy('profile_id')
+        .limit(limit + 1)
+        .execute()
+    ).map((r) => r.profile_id);
+    return page(ids, limit, (id) => encodeCursor('s', [id]));
+  }
+
+  async deadLetters(opts: { cursor?: string; limit: number; source?: string }): Promise<Page<DeadLetter>> {
+    const limit = checkLimit(opts.limit);
+    let q = this.db.selectFrom('dead_letters').selectAll();
+    if (opts.source !== undefined) q = q.where('source', '=', opts.source);
+    if (opts.cursor !== undefined)
+      q = q.where('id', '<', decodeCursor(opts.cursor, 'd', ['number'] as const)[0]);
+    const rows = await q
+      .orderBy('id', 'desc')
+      .limit(limit + 1)
+      .execute();
+    return page(rows.map(toDeadLetter), limit, (d) => encodeCursor('d', [d.id]));
+  }
+
+  async merges(profileId: string): Promise<MergeRecord[]> {
+    const rows = await this.db
+      .selectFrom('merges')
+      .selectAll()
+      .where((eb) => eb.or([eb('into_profile_id', '=', profileId), eb('from_profile_id', '=', profileId)]))
+      .orderBy('at')
+      .orderBy('seq')
+      .execute();
+    return rows.map(toMerge);
+  }
+
+  async countEvents(): Promise<number> {
+    const row = await this.db
+      .selectFrom('events')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
+    return row.n;
+  }
+
+  /** The live profile a profile id leads to, following merge pointers; undefined if no such profile. */
+  private async follow(id: string): Promise<string | undefined> {
+    let current = id;
+    for (let hop = 0; hop < MAX_HOPS; hop++) {
+      const row = await this.db
+        .selectFrom('profiles')
+        .select('merged_into')
+        .where('id', '=', current)
+        .executeTakeFirst();
+      // A pointer to a profile not saved yet still names the survivor.
+      if (row === undefined) return hop === 0 ? undefined : current;
+      if (row.merged_into === null) return current;
+      current = row.merged_into;
+    }
+    throw new Error(`merge pointers from profile ${id} do not end after ${MAX_HOPS} hops`);
+  }
+
+  private async identity(kind: string, value: string): Promise<string | undefined> {
+    const row = await this.db
+      .selectFrom('identities')
+      .select('profile_id')
+      .where('kind', '=', kind)
+      .where('value', '=', value)
+      .executeTakeFirst();
+    return row?.profile_id;
+  }
+
+  /** Runs several queries against one snapshot, so a commit landing between them cannot skew a page. */
+  private snapshot<T>(fn: (db: Kysely<Database>) => Promise<T>): Promise<T> {
+    return this.snapshots ? this.db.transaction().execute(fn) : fn(this.db);
+  }
+}
+
+const rank = (item: TimelineItem): number => (item.kind === 'event' ? EVENT_RANK : MERGE_RANK);
+
+const page = <T>(rows: T[], limit: number, cursorOf: (last: T) => string): Page<T> => {
+  const items = rows.slice(0, limit);
+  const last = items[items.length - 1];
+  return rows.length > limit && last !== undefined ? { items, next: cursorOf(last) } : { items };
+};

@@ -1,0 +1,171 @@
+import type BetterSqlite3 from 'better-sqlite3';
+import type { IdentityKey, MergeRecord, Profile } from '../../domain/index.js';
+import type { DeadLetterInput, EventToAppend, StoreWriter } from '../store.js';
+import type { ProfileRow } from './schema.js';
+import { deadLetterParams, eventParams, mergeParams, profileParams, toProfile } from './rows.js';
+
+type Param = string | number | null;
+type Db = BetterSqlite3.Database;
+
+const PROFILE_COLUMNS =
+  'traits, trait_times, computed, segments, first_seen, last_seen, created_at, updated_at, version';
+
+/**
+ * The write hot path runs a handful of statements per event, tens of thousands of times a second: they are
+ * prepared once here and run synchronously, since building and compiling a kysely query per call costs more.
+ */
+export const prepareStatements = (db: Db) => ({
+  begin: db.prepare('BEGIN IMMEDIATE'),
+  commit: db.prepare('COMMIT'),
+  rollback: db.prepare('ROLLBACK'),
+  hasMessage: db
+    .prepare<[string, string], number>('SELECT 1 FROM events WHERE source = ? AND message_id = ?')
+    .pluck(),
+  insertEvent: db.prepare<Param[]>(
+    `INSERT INTO events (source, message_id, type, event, profile_id, user_id, anonymous_id, ts, received_at, body)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  ),
+  findIdentity: db
+    .prepare<[string, string], string>('SELECT profile_id FROM identities WHERE kind = ? AND value = ?')
+    .pluck(),
+  linkIdentity: db.prepare<[string, string, string, number]>(
+    `INSERT INTO identities (kind, value, profile_id, created_at) VALUES (?, ?, ?, ?)
+     ON CONFLICT (kind, value) DO UPDATE SET profile_id = excluded.profile_id`,
+  ),
+  identitiesOf: db.prepare<[string], IdentityKey>(
+    'SELECT kind, value FROM identities WHERE profile_id = ? ORDER BY created_at, kind, value',
+  ),
+  getProfile: db.prepare<[string], ProfileRow>('SELECT * FROM profiles WHERE id = ? AND merged_into IS NULL'),
+  profileState: db.prepare<[string], Pick<ProfileRow, 'merged_into' | 'segments'>>(
+    'SELECT merged_into, segments FROM profiles WHERE id = ?',
+  ),
+  upsertProfile: db.prepare<Param[]>(
+    `INSERT INTO profiles (id, ${PROFILE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (id) DO UPDATE SET ${PROFILE_COLUMNS.split(', ')
+       .map((c) => `${c} = excluded.${c}`)
+       .join(', ')}`,
+  ),
+  addMember: db.prepare<[string, string]>(
+    'INSERT OR IGNORE INTO profile_segments (segment, profile_id) VALUES (?, ?)',
+  ),
+  removeMember: db.prepare<[string, string]>(
+    'DELETE FROM profile_segments WHERE segment = ? AND profile_id = ?',
+  ),
+  moveIdentities: db.prepare<[string, string]>('UPDATE identities SET profile_id = ? WHERE profile_id = ?'),
+  moveEvents: db.prepare<[string, string]>('UPDATE events SET profile_id = ? WHERE profile_id = ?'),
+  dropMemberships: db.prepare<[string]>('DELETE FROM profile_segments WHERE profile_id = ?'),
+  // Path compression: profiles folded into `from` earlier now point straight at the survivor.
+  repointMerged: db.prepare<[string, string]>('UPDATE profiles SET merged_into = ? WHERE merged_into = ?'),
+  // A folded profile may never have been saved (linked identities only): then its pointer row is created.
+  markMerged: db.prepare<[string, string, number, number, number, number]>(
+    `INSERT INTO profiles (id, merged_into, ${PROFILE_COLUMNS}) VALUES (?, ?, '{}', '{}', '{}', '[]', ?, ?, ?, ?, 0)
+     ON CONFLICT (id) DO UPDATE SET merged_into = excluded.merged_into, segments = '[]', updated_at = excluded.updated_at`,
+  ),
+  insertMerge: db.prepare<Param[]>(
+    `INSERT INTO merges (id, at, cause, into_profile_id, from_profile_id, outcome, message_id, source, reason, from_snapshot)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  ),
+  insertDeadLetter: db.prepare<Param[]>(
+    `INSERT INTO dead_letters (source, received_at, code, field, reason, payload, message_id) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+  ),
+});
+
+export type Statements = ReturnType<typeof prepareStatements>;
+
+/** The writer handed to one `write()` callback; it refuses to work once that transaction has ended. */
+export class SqliteWriter implements StoreWriter {
+  private open = true;
+
+  constructor(private readonly statements: Statements) {}
+
+  end(): void {
+    this.open = false;
+  }
+
+  private get s(): Statements {
+    // A writer kept past its callback would write outside any transaction (or into the next caller's).
+    if (!this.open)
+      throw new Error(
+        'StoreWriter used after its write() transaction ended: use it only inside the callback',
+      );
+    return this.statements;
+  }
+
+  async hasMessage(source: string, messageId: string): Promise<boolean> {
+    return this.s.hasMessage.get(source, messageId) !== undefined;
+  }
+
+  async appendEvent(event: EventToAppend): Promise<number> {
+    return Number(this.s.insertEvent.run(...eventParams(event)).lastInsertRowid);
+  }
+
+  async findProfileIds(keys: IdentityKey[]): Promise<Map<string, string>> {
+    const s = this.s;
+    const found = new Map<string, string>();
+    for (const k of keys) {
+      const id = s.findIdentity.get(k.kind, k.value);
+      if (id !== undefined) found.set(`${k.kind}:${k.value}`, id);
+    }
+    return found;
+  }
+
+  async linkIdentities(profileId: string, keys: IdentityKey[], at: number): Promise<void> {
+    const s = this.s;
+    for (const k of keys) s.linkIdentity.run(k.kind, k.value, profileId, at);
+  }
+
+  async identitiesOf(profileId: string): Promise<IdentityKey[]> {
+    return this.s.identitiesOf.all(profileId);
+  }
+
+  async getProfile(id: string): Promise<Profile | undefined> {
+    const row = this.s.getProfile.get(id);
+    return row === undefined ? undefined : toProfile(row);
+  }
+
+  async saveProfile(profile: Profile): Promise<void> {
+    const s = this.s;
+    const old = s.profileState.get(profile.id);
+    if (old?.merged_into != null) {
+      throw new Error(
+        `profile ${profile.id} was merged into ${old.merged_into}: save the surviving profile instead`,
+      );
+    }
+    const params = profileParams(profile);
+    s.upsertProfile.run(...params);
+    // Most saves keep the same segments: compare the stored JSON before diffing.
+    const segmentsJson = params[4];
+    if (old !== undefined && old.segments === segmentsJson) return;
+    const before = new Set(old === undefined ? [] : (JSON.parse(old.segments) as string[]));
+    const after = new Set(profile.segments);
+    for (const seg of before) if (!after.has(seg)) s.removeMember.run(seg, profile.id);
+    for (const seg of after) if (!before.has(seg)) s.addMember.run(seg, profile.id);
+  }
+
+  async foldProfile(fromId: string, intoId: string, at: number): Promise<void> {
+    const s = this.s;
+    if (fromId === intoId) throw new Error(`cannot fold profile ${fromId} into itself`);
+    const into = s.profileState.get(intoId);
+    if (into?.merged_into != null) {
+      throw new Error(
+        `cannot fold into ${intoId}: it was merged into ${into.merged_into}; fold into the live profile`,
+      );
+    }
+    const from = s.profileState.get(fromId);
+    if (from?.merged_into != null)
+      throw new Error(`profile ${fromId} was already merged into ${from.merged_into}`);
+    s.moveIdentities.run(intoId, fromId);
+    s.moveEvents.run(intoId, fromId);
+    s.dropMemberships.run(fromId);
+    s.repointMerged.run(intoId, fromId);
+    s.markMerged.run(fromId, intoId, at, at, at, at);
+  }
+
+  async recordMerge(merge: MergeRecord): Promise<void> {
+    this.s.insertMerge.run(...mergeParams(merge));
+  }
+
+  async addDeadLetter(entry: DeadLetterInput): Promise<void> {
+    this.s.insertDeadLetter.run(...deadLetterParams(entry));
+  }
+}

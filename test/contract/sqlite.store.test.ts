@@ -1,0 +1,187 @@
+import { randomUUID } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Sqlite from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { emptyProfile } from '../../src/domain/index.js';
+import { openSqliteStore } from '../../src/store/sqlite/index.js';
+import { migrations } from '../../src/store/sqlite/migrations.js';
+import type { EventToAppend, Store, StoreWriter } from '../../src/store/store.js';
+import { storeContract, type StoreHarness } from './store.contract.js';
+
+const tempFile = () => join(tmpdir(), `pathwise-store-${randomUUID()}.db`);
+const removeDb = (file: string) =>
+  Promise.all(['', '-wal', '-shm'].map((s) => rm(file + s, { force: true })));
+
+const harness = async (file = tempFile(), synchronous?: 'full' | 'normal'): Promise<StoreHarness> => {
+  let current = await openSqliteStore(synchronous === undefined ? { file } : { file, synchronous });
+  return {
+    store: current,
+    reopen: async () => {
+      await current.close();
+      current = await openSqliteStore({ file });
+      return current;
+    },
+    cleanup: async () => {
+      await current.close();
+      await removeDb(file);
+    },
+  };
+};
+
+storeContract('sqlite (file, WAL)', () => harness());
+
+const ev = (messageId: string): EventToAppend => ({
+  messageId,
+  source: 'web',
+  type: 'track',
+  event: 'Clicked',
+  timestamp: 1,
+  receivedAt: 1,
+  properties: {},
+  traits: {},
+  context: {},
+  profileId: 'p1',
+});
+
+/** Opens the file on a connection of the test's own, as another process (a backup, sqlite3 CLI) would. */
+const inspect = <T>(file: string, fn: (db: Sqlite.Database) => T): T => {
+  const db = new Sqlite(file, { readonly: true });
+  try {
+    return fn(db);
+  } finally {
+    db.close();
+  }
+};
+
+describe('sqlite store specifics', () => {
+  let h: StoreHarness | undefined;
+  let file: string;
+  afterEach(async () => {
+    await h?.cleanup();
+    h = undefined;
+  });
+  const open = async (synchronous?: 'full' | 'normal'): Promise<Store> => {
+    file = tempFile();
+    h = await harness(file, synchronous);
+    await h.store.migrate();
+    return h.store;
+  };
+
+  it('puts the database in WAL mode', async () => {
+    const store = await open();
+    await store.write((w) => w.appendEvent(ev('m1')));
+    expect(inspect(file, (db) => db.pragma('journal_mode', { simple: true }))).toBe('wal');
+  });
+
+  it('opens with synchronous=normal when asked', async () => {
+    const store = await open('normal');
+    await store.write((w) => w.appendEvent(ev('m1')));
+    expect(await store.read.countEvents()).toBe(1);
+  });
+
+  it('applies each migration once, however often it is reopened and migrated', async () => {
+    let store = await open();
+    await store.write((w) => w.appendEvent(ev('m1')));
+    for (let i = 0; i < 3; i++) {
+      store = await h!.reopen();
+      await store.migrate();
+      await store.migrate();
+    }
+    expect(await store.read.countEvents()).toBe(1);
+    const applied = inspect(file, (db) =>
+      db.prepare('SELECT name FROM kysely_migration ORDER BY name').pluck().all(),
+    );
+    expect(applied).toEqual(Object.keys(migrations).sort());
+  });
+
+  it('leaves nothing in the file after a rolled-back write, and the next write works', async () => {
+    const store = await open();
+    await expect(
+      store.write(async (w) => {
+        await w.appendEvent(ev('gone'));
+        await w.saveProfile(emptyProfile('p1', 1));
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
+    await store.write((w) => w.appendEvent(ev('kept')));
+    const counts = inspect(file, (db) => ({
+      events: db.prepare('SELECT count(*) FROM events').pluck().get(),
+      profiles: db.prepare('SELECT count(*) FROM profiles').pluck().get(),
+    }));
+    expect(counts).toEqual({ events: 1, profiles: 0 });
+  });
+
+  it('refuses a writer used after its transaction ended', async () => {
+    const store = await open();
+    let leaked: StoreWriter | undefined;
+    await store.write(async (w) => {
+      leaked = w;
+    });
+    await expect(leaked!.appendEvent(ev('late'))).rejects.toThrow(/after its write\(\) transaction ended/);
+    expect(await store.read.countEvents()).toBe(0);
+  });
+
+  it('refuses to save a folded profile or fold a profile into itself', async () => {
+    const store = await open();
+    await store.write(async (w) => {
+      await w.saveProfile(emptyProfile('p1', 1));
+      await w.saveProfile(emptyProfile('p2', 1));
+      await w.foldProfile('p2', 'p1', 2);
+    });
+    await expect(store.write((w) => w.saveProfile(emptyProfile('p2', 3)))).rejects.toThrow(/merged into p1/);
+    await expect(store.write((w) => w.foldProfile('p1', 'p1', 3))).rejects.toThrow(/into itself/);
+    await expect(store.write((w) => w.foldProfile('p3', 'p2', 3))).rejects.toThrow(/live profile/);
+    expect(await store.read.resolveProfileId('p2')).toBe('p1');
+  });
+
+  it('says to run migrate() when the schema is missing', async () => {
+    file = tempFile();
+    h = await harness(file);
+    await expect(h.store.write((w) => w.appendEvent(ev('m1')))).rejects.toThrow(/migrate\(\)/);
+  });
+
+  it('rejects writes once closed; close is idempotent', async () => {
+    const store = await open();
+    await store.close();
+    await store.close();
+    await expect(store.write(async () => 1)).rejects.toThrow(/closed/);
+  });
+
+  it('close waits for queued writes to commit', async () => {
+    const store = await open();
+    const writes = [1, 2, 3].map((i) => store.write((w) => w.appendEvent(ev(`q${i}`))));
+    await store.close();
+    await Promise.all(writes);
+    expect(inspect(file, (db) => db.prepare('SELECT count(*) FROM events').pluck().get())).toBe(3);
+  });
+
+  it('rejects malformed cursors and limits with a query error', async () => {
+    const store = await open();
+    const cursor = (await store.read.profilesInSegment('s', { limit: 1 })).next;
+    expect(cursor).toBeUndefined();
+    await expect(store.read.deadLetters({ limit: 1, cursor: 'WyJ0IiwxLDEsMV0' })).rejects.toMatchObject({
+      code: 'PW_ERR_QUERY_INVALID',
+      field: 'cursor',
+    });
+    await expect(store.read.timeline('p1', { limit: 0 })).rejects.toMatchObject({ field: 'limit' });
+  });
+
+  it('works in memory, on one connection', async () => {
+    const store = await openSqliteStore({ file: ':memory:' });
+    try {
+      await store.migrate();
+      await store.write(async (w) => {
+        await w.saveProfile({ ...emptyProfile('p1', 1), segments: ['s'] });
+        await w.linkIdentities('p1', [{ kind: 'userId', value: 'u1' }], 1);
+        await w.appendEvent(ev('m1'));
+      });
+      expect(await store.read.resolveProfileId('u1')).toBe('p1');
+      expect((await store.read.timeline('p1', { limit: 5 })).items).toHaveLength(1);
+      expect((await store.read.profilesInSegment('s', { limit: 5 })).items).toEqual(['p1']);
+    } finally {
+      await store.close();
+    }
+  });
+});

@@ -1,0 +1,176 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { basic, bearer, startHarness, testConfig, type Harness } from '../helpers/harness.js';
+
+let h: Harness;
+afterEach(async () => h?.close());
+
+const post = (url: string, payload: unknown) =>
+  h.app.inject({ method: 'POST', url, payload: payload as object, headers: { authorization: basic() } });
+const get = async (url: string) => {
+  const res = await h.app.inject({ method: 'GET', url, headers: { authorization: bearer() } });
+  return { status: res.statusCode, body: res.json() };
+};
+const at = (minutes: number) => new Date(Date.UTC(2026, 10, 1, 12, minutes)).toISOString();
+
+const shop = testConfig({
+  computedTraits: [
+    { name: 'orders', kind: 'count', event: 'Order Completed' },
+    { name: 'revenue', kind: 'sum', event: 'Order Completed', property: 'total' },
+    { name: 'fav', kind: 'mostFrequent', event: 'Product Viewed', property: 'category' },
+  ],
+  segments: [
+    { name: 'buyers', where: 'computed.orders >= 1' },
+    { name: 'big', where: 'computed.revenue > 100' },
+  ],
+});
+
+describe('identity resolution', () => {
+  it('identify of an anonymous visitor merges the anonymous history into the known profile', async () => {
+    h = await startHarness(shop);
+    await post('/v1/page', { anonymousId: 'anon-1', name: 'Home', timestamp: at(0) });
+    await post('/v1/track', {
+      anonymousId: 'anon-1',
+      event: 'Product Viewed',
+      properties: { category: 'shoes' },
+      timestamp: at(1),
+    });
+    // The same person logged in on another device earlier.
+    await post('/v1/identify', { userId: 'u1', traits: { email: 'ada@example.com' }, timestamp: at(2) });
+    const anonProfile = (await get('/v1/profiles/anon-1')).body.id;
+    const userProfile = (await get('/v1/profiles/u1')).body.id;
+    expect(anonProfile).not.toBe(userProfile);
+
+    await post('/v1/identify', {
+      userId: 'u1',
+      anonymousId: 'anon-1',
+      traits: { name: 'Ada' },
+      timestamp: at(3),
+    });
+    const p = (await get('/v1/profiles/anon-1')).body;
+    expect((await get('/v1/profiles/u1')).body.id).toBe(p.id);
+    expect((await get('/v1/profiles/ada@example.com')).body.id).toBe(p.id);
+    expect((await get(`/v1/profiles/${anonProfile}`)).body.id).toBe(p.id);
+    expect(p.traits).toEqual({ email: 'ada@example.com', name: 'Ada' });
+    expect(p.computed.fav).toBe('shoes');
+    expect(p.identities).toEqual(
+      expect.arrayContaining([
+        { kind: 'userId', value: 'u1' },
+        { kind: 'anonymousId', value: 'anon-1' },
+        { kind: 'email', value: 'ada@example.com' },
+      ]),
+    );
+    expect(p.merges).toHaveLength(1);
+    expect(p.merges[0]).toMatchObject({ cause: 'identify', outcome: 'merged' });
+
+    const tl = (await get('/v1/profiles/u1/timeline?limit=100')).body.items;
+    const kinds = tl.map((i: { kind: string; event?: { type: string; event?: string } }) =>
+      i.kind === 'merge' ? 'merge' : (i.event?.event ?? i.event?.type),
+    );
+    expect(kinds).toEqual(expect.arrayContaining(['merge', 'Home', 'Product Viewed', 'identify']));
+    expect(tl.filter((i: { kind: string }) => i.kind === 'event')).toHaveLength(4);
+  });
+
+  it('alias merges previousId into userId', async () => {
+    h = await startHarness(shop);
+    await post('/v1/track', { anonymousId: 'old-anon', event: 'Order Completed', properties: { total: 60 } });
+    await post('/v1/track', { userId: 'u2', event: 'Order Completed', properties: { total: 70 } });
+    const res = await post('/v1/alias', { userId: 'u2', previousId: 'old-anon' });
+    expect(res.statusCode).toBe(200);
+    const p = (await get('/v1/profiles/u2')).body;
+    expect(p.computed).toMatchObject({ orders: 2, revenue: 130 });
+    expect(p.segments).toEqual(['big', 'buyers']);
+    expect(p.merges[0]).toMatchObject({ cause: 'alias', outcome: 'merged' });
+  });
+
+  it('identifier traits link sources: the same email from the CRM joins the web profile', async () => {
+    h = await startHarness(shop);
+    await post('/v1/identify', { userId: 'crm-42', traits: { plan: 'gold' } });
+    await post('/v1/identify', { anonymousId: 'web-a', traits: { email: 'Bo@Example.com' } });
+    expect((await get('/v1/profiles/web-a')).body.id).not.toBe((await get('/v1/profiles/crm-42')).body.id);
+    await post('/v1/identify', { userId: 'crm-42', traits: { email: 'bo@example.com ' } });
+    const p = (await get('/v1/profiles/web-a')).body;
+    expect(p.id).toBe((await get('/v1/profiles/crm-42')).body.id);
+    expect(p.traits).toMatchObject({ plan: 'gold', email: 'bo@example.com ' });
+    expect(p.merges[0]).toMatchObject({ cause: 'identifier-trait', outcome: 'merged' });
+  });
+
+  it('a new userId adopts the anonymous profile its identifiers point to, without a merge', async () => {
+    h = await startHarness(shop);
+    await post('/v1/identify', { anonymousId: 'web-b', traits: { email: 'cy@example.com' } });
+    await post('/v1/identify', { userId: 'crm-43', traits: { email: 'cy@example.com' } });
+    const p = (await get('/v1/profiles/web-b')).body;
+    expect(p.id).toBe((await get('/v1/profiles/crm-43')).body.id);
+    expect(p.merges).toEqual([]);
+  });
+
+  it('a conflicting merge (two different userIds) is refused under keep-separate and recorded', async () => {
+    h = await startHarness(shop);
+    await post('/v1/identify', { userId: 'alice', anonymousId: 'shared-tablet' });
+    await post('/v1/identify', { userId: 'bob', anonymousId: 'shared-tablet' });
+    const alice = (await get('/v1/profiles/alice')).body;
+    const bob = (await get('/v1/profiles/bob')).body;
+    expect(alice.id).not.toBe(bob.id);
+    expect(bob.merges).toEqual([
+      expect.objectContaining({ outcome: 'refused', cause: 'identify', fromProfileId: alice.id }),
+    ]);
+    expect(bob.merges[0].reason).toMatch(/conflicting userIds/);
+    // The anonymous id stays with its first owner.
+    expect((await get('/v1/profiles/shared-tablet')).body.id).toBe(alice.id);
+  });
+
+  it('under identity.conflict: merge the same conflict merges', async () => {
+    h = await startHarness({ ...shop, identity: { identifiers: ['email'], conflict: 'merge' } });
+    await post('/v1/identify', { userId: 'alice', anonymousId: 'shared' });
+    await post('/v1/identify', { userId: 'bob', anonymousId: 'shared' });
+    expect((await get('/v1/profiles/alice')).body.id).toBe((await get('/v1/profiles/bob')).body.id);
+  });
+
+  it('late events do not overwrite newer trait values', async () => {
+    h = await startHarness(shop);
+    await post('/v1/identify', { userId: 'u3', traits: { plan: 'gold' }, timestamp: at(10) });
+    await post('/v1/identify', { userId: 'u3', traits: { plan: 'free', city: 'Lyon' }, timestamp: at(5) });
+    expect((await get('/v1/profiles/u3')).body.traits).toEqual({ plan: 'gold', city: 'Lyon' });
+  });
+});
+
+describe('segments in real time', () => {
+  it('entering and leaving emit timeline events and the segment lists members', async () => {
+    h = await startHarness(
+      testConfig({
+        computedTraits: [{ name: 'orders', kind: 'count', event: 'Order Completed' }],
+        segments: [
+          { name: 'active_buyer', where: 'computed.orders >= 1 && !(has(traits.churned) && traits.churned)' },
+        ],
+      }),
+    );
+    await post('/v1/track', { userId: 'u1', event: 'Order Completed', messageId: 'o1' });
+    await post('/v1/track', { userId: 'u2', event: 'Viewed' });
+    let members = (await get('/v1/profiles?segment=active_buyer')).body;
+    const u1 = (await get('/v1/profiles/u1')).body.id;
+    expect(members.items).toEqual([u1]);
+    await post('/v1/identify', { userId: 'u1', traits: { churned: true } });
+    members = (await get('/v1/profiles?segment=active_buyer')).body;
+    expect(members.items).toEqual([]);
+    const tl = (await get('/v1/profiles/u1/timeline')).body.items.map(
+      (i: { event: { event?: string; type: string; properties: { segment?: string } } }) =>
+        i.event.event ?? i.event.type,
+    );
+    expect(tl).toEqual(['Segment Exited', 'identify', 'Segment Entered', 'Order Completed']);
+  });
+
+  it('pages through segment members and timelines without gaps or repeats', async () => {
+    h = await startHarness(testConfig({ segments: [{ name: 'everyone', where: 'true' }] }));
+    const batch = Array.from({ length: 25 }, (_, i) => ({ type: 'track', userId: `p${i}`, event: 'Hi' }));
+    await post('/v1/batch', { batch });
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = (await get(`/v1/profiles?segment=everyone&limit=7${cursor ? `&cursor=${cursor}` : ''}`))
+        .body;
+      seen.push(...page.items);
+      cursor = page.next;
+    } while (cursor);
+    expect(seen).toHaveLength(25);
+    expect(new Set(seen).size).toBe(25);
+  });
+});

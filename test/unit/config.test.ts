@@ -1,0 +1,79 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parseConfig, formatIssue, parseDuration } from '../../src/config/index.js';
+
+describe('config', () => {
+  it('the example workspace is valid', () => {
+    const r = parseConfig(
+      readFileSync(new URL('../../examples/shop/pathwise.yaml', import.meta.url), 'utf8'),
+    );
+    expect(r.ok).toBe(true);
+    if (r.ok) {
+      expect(r.config.sources.map((s) => s.name)).toEqual(['web', 'backend']);
+      expect(r.config.computedTraits.find((c) => c.name === 'orders_30d')).toMatchObject({
+        window: 30 * 86_400_000,
+      });
+    }
+  });
+
+  it('reports every problem with its path and line', () => {
+    const text = [
+      'workspace: t', // 1
+      'sources:', // 2
+      '  - name: web', // 3
+      '    writeKey: short', // 4
+      '  - name: web', // 5
+      '    writeKey: long-enough-key', // 6
+      'computedTraits:', // 7
+      '  - name: n', // 8
+      '    kind: count', // 9
+      '    event: X', // 10
+      '    window: forever', // 11
+      'segments:', // 12
+      '  - name: s', // 13
+      '    where: "traits.a >"', // 14
+      'colour: blue', // 15
+    ].join('\n');
+    const r = parseConfig(text);
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    const lines = r.issues.map(formatIssue);
+    expect(lines).toContain('sources[0].writeKey (line 4): write keys must be at least 8 characters');
+    expect(lines).toContain(
+      'computedTraits[0].window (line 11): "forever" is not a duration: write e.g. 30m, 24h, 7d',
+    );
+    expect(lines).toContain('(root) (line 1): unknown key(s) "colour"');
+  });
+
+  it('semantic checks: duplicates and expressions that do not parse, with the column', () => {
+    const r = parseConfig(
+      [
+        'sources:',
+        '  - {name: a, writeKey: aaaaaaaa}',
+        '  - {name: a, writeKey: bbbbbbbb}',
+        'segments:',
+        '  - {name: s, where: "traits.a >"}',
+      ].join('\n'),
+    );
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    const lines = r.issues.map(formatIssue);
+    expect(lines).toContain('sources[1].name (line 3): duplicate source name "a" (first at index 0)');
+    expect(lines.find((l) => l.startsWith('segments[0].where (line 5): expression does not parse'))).toMatch(
+      /column \d+/,
+    );
+  });
+
+  it('YAML syntax errors carry the line', () => {
+    const r = parseConfig('sources:\n  - name: a\n   writeKey: [unclosed\n');
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.issues[0]?.line).toBeGreaterThan(0);
+  });
+
+  it('parses durations', () => {
+    expect(parseDuration('30s')).toBe(30_000);
+    expect(parseDuration('1.5h')).toBe(5_400_000);
+    expect(parseDuration('2w')).toBe(14 * 86_400_000);
+    expect(parseDuration('soon')).toBeUndefined();
+  });
+});
