@@ -14,6 +14,8 @@ export interface ChildRun {
   seconds: number;
   eventsPerSec: number;
   peakRssMb: number;
+  /** CPU seconds (user + system) of the child. */
+  cpuSeconds: number;
 }
 
 export interface ImportRun {
@@ -64,6 +66,16 @@ const importArgs = async (file: string, config: string, db: string): Promise<str
   return args;
 };
 
+const childRun = (
+  r: { seconds: number; peakRssMb: number; cpuSeconds: number },
+  events: number,
+): ChildRun => ({
+  seconds: r.seconds,
+  eventsPerSec: events / r.seconds,
+  peakRssMb: r.peakRssMb,
+  cpuSeconds: r.cpuSeconds,
+});
+
 export const runImport = async (
   ws: Workspace,
   opts: { events: number; seed: number; runTag: string; timeoutMs: number },
@@ -92,13 +104,8 @@ export const runImport = async (
     events: opts.events,
     fileMb,
     generateSeconds,
-    baseline: { seconds: base.seconds, eventsPerSec: opts.events / base.seconds, peakRssMb: base.peakRssMb },
-    pathwise: {
-      seconds: run.seconds,
-      eventsPerSec: opts.events / run.seconds,
-      peakRssMb: run.peakRssMb,
-      args,
-    },
+    baseline: childRun(base, opts.events),
+    pathwise: { ...childRun(run, opts.events), args },
     stored,
     ok: stored.events === opts.events && stored.deadLetters === 0,
   };

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BatchSource } from './events.js';
 import { runLoad, type LoadResult } from './load.js';
-import type { Server } from './servers.js';
+import { cpuMeter, type CpuUse, type Server } from './servers.js';
 import { ADMIN_KEY, SOURCE, WRITE_KEY } from './workspace.js';
 
 /** Figure 1: `POST /v1/batch` throughput, 100 events a request, against Pathwise and the bare route. */
@@ -25,6 +25,10 @@ export interface IngestRun {
   bodyBytes: number;
   eventBytes: number;
   issuedEvents: number;
+  /** CPU used during the measured run by the server, the load generator and the rest of the machine. */
+  cpu: CpuUse;
+  /** Server CPU per accepted event, µs. */
+  serverUsPerEvent: number;
 }
 
 /** Warm-up, then the measured run, with one body source so messageIds stay unique across both. */
@@ -38,9 +42,13 @@ export const runIngest = async (server: Server, opts: IngestOptions): Promise<In
   });
   const base = { url: `${server.url}/v1/batch`, headers: jsonHeaders, body: () => source.next() };
   const warmup = await runLoad({ ...base, connections: opts.connections, seconds: opts.warmupSeconds });
+  const meter = cpuMeter(server.child.pid);
   const load = await runLoad({ ...base, connections: opts.connections, seconds: opts.seconds });
+  const cpu = meter.stop();
   const { bodyBytes, eventBytes } = source.sizes;
   return {
+    cpu,
+    serverUsPerEvent: (cpu.server * 1e6) / (load.ok * opts.eventsPerBatch),
     load,
     warmup,
     eventsPerSec: (load.ok * opts.eventsPerBatch) / load.seconds,
@@ -81,6 +89,28 @@ export const fetchIngestCounts = async (url: string): Promise<IngestCounts> => {
   return counts;
 };
 
+/** Group commits as the server saw them: how many, how big, and how long (profile updates included). */
+export interface CommitStats {
+  commits: number;
+  meanEvents: number;
+  meanMs: number;
+  /** Seconds spent inside commits (the writer is serial: near the run's length means it is the bottleneck). */
+  totalSeconds: number;
+}
+
+export const fetchCommitStats = async (url: string): Promise<CommitStats> => {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+  const commits = value('pathwise_ingest_commit_seconds_count');
+  const totalSeconds = value('pathwise_ingest_commit_seconds_sum');
+  return {
+    commits,
+    totalSeconds,
+    meanMs: (totalSeconds / commits) * 1000,
+    meanEvents: value('pathwise_ingest_commit_events_sum') / value('pathwise_ingest_commit_events_count'),
+  };
+};
+
 /** Waits until the server's counters stop moving (requests cut off at the end of a run still commit). */
 export const settledCounts = async (url: string, timeoutMs = 15_000): Promise<IngestCounts> => {
   const deadline = Date.now() + timeoutMs;
@@ -112,6 +142,8 @@ export interface Verification {
   answeredEvents: number;
   /** Events in every body built: the server cannot have accepted more. */
   issuedEvents: number;
+  /** Over warm-up and run together. */
+  commits: CommitStats;
   ok: boolean;
 }
 
@@ -126,6 +158,7 @@ export const verifyIngest = async (
 ): Promise<Verification> => {
   const counts = await settledCounts(url);
   const deadLetters = await fetchDeadLetters(url);
+  const commits = await fetchCommitStats(url);
   const answeredEvents = (run.load.ok + run.warmup.ok) * eventsPerBatch;
   const ok =
     counts.rejected === 0 &&
@@ -134,5 +167,5 @@ export const verifyIngest = async (
     counts.accepted >= answeredEvents &&
     counts.accepted <= run.issuedEvents &&
     counts.accepted % eventsPerBatch === 0;
-  return { counts, deadLetters, answeredEvents, issuedEvents: run.issuedEvents, ok };
+  return { counts, deadLetters, answeredEvents, issuedEvents: run.issuedEvents, commits, ok };
 };

@@ -2,7 +2,7 @@ import { Agent, request } from 'node:http';
 import { TrackSource } from './events.js';
 import { jsonHeaders } from './ingest-http.js';
 import { latencyHistogram, percentilesMs, runLoad, type LoadResult } from './load.js';
-import type { Server } from './servers.js';
+import { cpuMeter, type CpuUse, type Server } from './servers.js';
 
 /**
  * Figure 3: latency of single `POST /v1/track` calls at a fixed rate.
@@ -113,6 +113,8 @@ export const runOpenLoop = (opts: {
 export interface LatencyRun {
   autocannon: LoadResult;
   openLoop: OpenLoopResult;
+  /** Over both measured runs. */
+  cpu: CpuUse;
 }
 
 /** Warm-up, autocannon at `rate` (`overallRate`, 10 connections), then the open-loop run at the same rate. */
@@ -130,6 +132,7 @@ export const runLatency = async (
     overallRate: opts.rate,
   };
   await runLoad({ ...base, seconds: opts.warmupSeconds });
+  const meter = cpuMeter(server.child.pid);
   const autocannon = await runLoad({ ...base, seconds: opts.seconds });
   const openLoop = await runOpenLoop({
     url: server.url,
@@ -138,5 +141,5 @@ export const runLatency = async (
     seconds: opts.seconds,
     body: () => source.next(),
   });
-  return { autocannon, openLoop };
+  return { autocannon, openLoop, cpu: meter.stop() };
 };

@@ -2,10 +2,20 @@ import type { ImportRun, StoreCounts } from './import.js';
 import type { IngestRun, Verification } from './ingest-http.js';
 import type { LatencyRun } from './latency.js';
 import type { ProfileSummary } from './profile.js';
+import type { CpuUse } from './servers.js';
 
 /** Everything a run measured; written to bench/out/results.json as is. */
 export interface Results {
-  machine: { cpus: number; model: string; node: string; platform: string; release: string; memoryGb: number };
+  machine: {
+    cpus: number;
+    model: string;
+    node: string;
+    platform: string;
+    release: string;
+    memoryGb: number;
+    /** os.loadavg() when the run started. */
+    loadAtStart: number[];
+  };
   mode: 'full' | 'quick';
   startedAt: string;
   settings: Record<string, number | string | boolean>;
@@ -20,6 +30,13 @@ const n0 = (x: number) => Math.round(x).toLocaleString('en-US');
 const ms = (x: number) => `${x < 10 ? x.toFixed(2) : x.toFixed(1)} ms`;
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 const verdict = (ok: boolean) => (ok ? 'PASS' : 'MISS');
+const us = (x: number) => `${x.toFixed(x < 100 ? 1 : 0)} µs`;
+const cores = (c: CpuUse) => (c.server / c.wall).toFixed(2);
+/** Other processes' CPU during a run, in cores: anything above ~0.2 on 2 cores makes the figures noisy. */
+const noise = (label: string, c: CpuUse): string | undefined =>
+  c.other / c.wall > 0.2
+    ? `WARNING: other processes used ${(c.other / c.wall).toFixed(2)} cores during ${label}: figures are noisy`
+    : undefined;
 
 type Row = [figure: string, pathwise: string, baseline: string, ratio: string, target: string, ok: string];
 
@@ -52,6 +69,8 @@ export const formatSummary = (r: Results): string => {
     rows.push(['   requests/s (100 events each)', n0(p.load.reqPerSec), n0(b.load.reqPerSec), '', '', '']);
     rows.push(['   latency p50', ms(p.load.raw.p50), ms(b.load.raw.p50), '', '', '']);
     rows.push(['   latency p99', ms(p.load.raw.p99), ms(b.load.raw.p99), '', '', '']);
+    rows.push(['   server CPU per event', us(p.serverUsPerEvent), us(b.serverUsPerEvent), '', '', '']);
+    rows.push(['   server CPU use (cores)', cores(p.cpu), cores(b.cpu), '', '', '']);
     rows.push([
       '   non-2xx / errors',
       `${p.load.non2xx} / ${p.load.errors}`,
@@ -65,6 +84,15 @@ export const formatSummary = (r: Results): string => {
         `(answered 2xx ${n0(v.answeredEvents)}, issued ${n0(v.issuedEvents)}), rejected ${v.counts.rejected}, ` +
         `duplicates ${v.counts.duplicate}, dead letters ${v.deadLetters}; in SQLite: ${n0(stored.events)} events, ` +
         `${n0(stored.profiles)} profiles -> ${verdict(v.ok && stored.events === v.counts.accepted)}`,
+    );
+    notes.push(
+      `ingest: CPU during the ${p.load.seconds} s runs (pathwise / bare): server ${p.cpu.server.toFixed(1)} / ${b.cpu.server.toFixed(1)} s, ` +
+        `load generator ${p.cpu.client.toFixed(1)} / ${b.cpu.client.toFixed(1)} s, other processes ${p.cpu.other.toFixed(1)} / ${b.cpu.other.toFixed(1)} s`,
+    );
+    const c = v.commits;
+    notes.push(
+      `ingest: server group commits (warm-up + run): ${n0(c.commits)}, mean ${n0(c.meanEvents)} events and ${ms(c.meanMs)} each, ` +
+        `${c.totalSeconds.toFixed(1)} s inside commits over ${(p.warmup.seconds + p.load.seconds).toFixed(1)} s of load`,
     );
   }
   if (r.import) {
@@ -147,13 +175,21 @@ export const formatSummary = (r: Results): string => {
         `bursty closed loop; its p99 has 1 ms resolution and a CO correction with a 1 ms interval); open loop sent ${n0(p.openLoop.sent)} / ${n0(b.openLoop.sent)} on a fixed schedule`,
     );
   }
+  const warnings = [
+    r.ingest && noise('the pathwise batch run', r.ingest.pathwise.cpu),
+    r.ingest && noise('the bare batch run', r.ingest.bare.cpu),
+    r.latency && noise('the pathwise latency runs', r.latency.pathwise.cpu),
+    r.latency && noise('the bare latency runs', r.latency.bare.cpu),
+  ].filter((w): w is string => typeof w === 'string');
   const m = r.machine;
   const out = [
-    `Pathwise benchmarks (${r.mode}): ${m.cpus} x ${m.model}, Node ${m.node}, ${m.platform} ${m.release}, ${m.memoryGb} GB`,
+    `Pathwise benchmarks (${r.mode}): ${m.cpus} x ${m.model}, Node ${m.node}, ${m.platform} ${m.release}, ${m.memoryGb} GB, ` +
+      `load average at start ${m.loadAtStart.map((x) => x.toFixed(2)).join(' ')}`,
     '',
     table(rows),
     '',
     ...notes,
+    ...warnings,
   ];
   if (r.failures.length > 0) out.push('', 'FAILURES:', ...r.failures.map((f) => `  - ${f}`));
   return out.join('\n');

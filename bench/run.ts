@@ -1,5 +1,5 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, platform, release, totalmem } from 'node:os';
+import { cpus, loadavg, platform, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runImport } from './import.js';
@@ -26,6 +26,7 @@ const { values } = parseArgs({
     profile: { type: 'boolean', default: false },
     connections: { type: 'string' },
     duration: { type: 'string' },
+    sync: { type: 'string' },
   },
 });
 const quick = values.quick ?? false;
@@ -36,6 +37,8 @@ for (const f of only) {
 }
 const wants = (f: Figure) => only.includes(f);
 
+const sync = values.sync;
+if (sync !== undefined && sync !== 'full' && sync !== 'normal') throw new Error('--sync: use full or normal');
 const seconds = values.duration === undefined ? (quick ? 5 : 20) : Number(values.duration);
 const settings = {
   seconds,
@@ -45,6 +48,7 @@ const settings = {
   importEvents: quick ? 100_000 : 1_000_000,
   latencyRate: 500,
   profile: values.profile ?? false,
+  synchronous: sync ?? 'default (full)',
 };
 const runTag = Date.now().toString(36).slice(-6);
 const OUT = join(ROOT, 'bench/out');
@@ -72,6 +76,7 @@ const results: Results = {
     platform: platform(),
     release: release(),
     memoryGb: Math.round(totalmem() / 2 ** 30),
+    loadAtStart: loadavg(),
   },
   mode: quick ? 'quick' : 'full',
   startedAt: new Date().toISOString(),
@@ -172,7 +177,7 @@ if (settings.profile) steps.push(['profile', profileRun]);
 let exitCode = 0;
 for (const [name, step] of steps) {
   if (name !== 'profile' && !wants(name)) continue;
-  const ws = createWorkspace();
+  const ws = createWorkspace(sync === undefined ? {} : { synchronous: sync });
   try {
     await step(ws);
   } catch (err) {

@@ -126,13 +126,68 @@ export const startBare = async (): Promise<Server> => {
   return { child, url };
 };
 
+const TICKS_PER_SECOND = 100; // USER_HZ: 100 on Linux (getconf CLK_TCK)
+
+/** CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat; NaN once it is gone. */
+export const cpuSeconds = (pid: number): number => {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the ")" that closes the command name: state is field 3, utime 14, stime 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+  } catch {
+    return NaN;
+  }
+};
+
+/** Busy CPU seconds of the whole machine (all cores) so far, from /proc/stat. */
+export const machineBusySeconds = (): number => {
+  const [, ...ticks] = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/);
+  const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = ticks.map(Number);
+  return (user + nice + system + irq + softirq + steal) / TICKS_PER_SECOND;
+};
+
+/**
+ * CPU used during an interval: by one process (`pid`), by this process (the load generator), and by
+ * everything else on the machine (other processes: noise in the figures).
+ */
+export const cpuMeter = (pid: number): { stop(): CpuUse } => {
+  const child0 = cpuSeconds(pid);
+  const self0 = process.cpuUsage();
+  const machine0 = machineBusySeconds();
+  const t0 = performance.now();
+  return {
+    stop: () => {
+      const wall = (performance.now() - t0) / 1000;
+      const server = cpuSeconds(pid) - child0;
+      const self = process.cpuUsage(self0);
+      const client = (self.user + self.system) / 1e6;
+      const machine = machineBusySeconds() - machine0;
+      return { wall, server, client, other: Math.max(0, machine - server - client) };
+    },
+  };
+};
+
+export interface CpuUse {
+  wall: number;
+  /** CPU seconds of the measured process. */
+  server: number;
+  /** CPU seconds of this process (autocannon and the body generator). */
+  client: number;
+  /** CPU seconds used by anything else on the machine meanwhile. */
+  other: number;
+}
+
 /**
  * Samples the peak resident set (VmHWM, kB) of a process every `everyMs` until stopped. VmHWM only grows,
  * so the last sample read before the process exits is its peak (to within one interval).
  */
-export const samplePeakRss = (pid: number, everyMs = 100): { stop(): number } => {
+export const samplePeakRss = (pid: number, everyMs = 100): { stop(): number; cpu(): number } => {
   let peakKb = 0;
+  let cpu = 0;
   const read = () => {
+    const c = cpuSeconds(pid);
+    if (!Number.isNaN(c)) cpu = c;
     try {
       const m = /^VmHWM:\s+(\d+)\s+kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
       if (m) peakKb = Math.max(peakKb, Number(m[1]));
@@ -147,6 +202,8 @@ export const samplePeakRss = (pid: number, everyMs = 100): { stop(): number } =>
       clearInterval(timer);
       return peakKb / 1024;
     },
+    /** CPU seconds at the last sample (its total, to within one interval, once it has exited). */
+    cpu: () => cpu,
   };
 };
 
@@ -154,7 +211,7 @@ export const samplePeakRss = (pid: number, everyMs = 100): { stop(): number } =>
 export const runToExit = async (
   child: Child,
   timeoutMs: number,
-): Promise<{ code: number | null; seconds: number; peakRssMb: number }> => {
+): Promise<{ code: number | null; seconds: number; peakRssMb: number; cpuSeconds: number }> => {
   const rss = samplePeakRss(child.pid);
   const timer = setTimeout(() => child.proc.kill('SIGKILL'), timeoutMs);
   try {
@@ -162,7 +219,7 @@ export const runToExit = async (
     const seconds = (performance.now() - child.startedAt) / 1000;
     if (signal !== null)
       throw new Error(`${child.name} killed by ${signal} (time limit ${timeoutMs / 1000} s?)`);
-    return { code, seconds, peakRssMb: rss.stop() };
+    return { code, seconds, peakRssMb: rss.stop(), cpuSeconds: rss.cpu() };
   } finally {
     clearTimeout(timer);
     rss.stop();

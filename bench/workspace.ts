@@ -20,9 +20,10 @@ const dirs = new Set<string>();
 
 /**
  * A temp dir with a bench config: one source with a write key, an admin key, and the computed traits and
- * segments of examples/shop/pathwise.yaml (so every event also updates profiles and segment membership).
+ * segments of examples/shop/pathwise.yaml (so every event also updates profiles and segment membership),
+ * and the product's default storage settings unless `synchronous` is given.
  */
-export const createWorkspace = (): Workspace => {
+export const createWorkspace = (opts: { synchronous?: 'full' | 'normal' } = {}): Workspace => {
   const dir = mkdtempSync(join(tmpdir(), 'pathwise-bench-'));
   dirs.add(dir);
   const shop = parse(readFileSync(join(ROOT, 'examples/shop/pathwise.yaml'), 'utf8')) as Record<
@@ -35,6 +36,7 @@ export const createWorkspace = (): Workspace => {
     admin: { key: ADMIN_KEY },
     computedTraits: shop.computedTraits ?? [],
     segments: shop.segments ?? [],
+    ...(opts.synchronous === undefined ? {} : { storage: { synchronous: opts.synchronous } }),
   };
   const file = join(dir, 'pathwise.yaml');
   writeFileSync(file, stringify(config));

@@ -32,6 +32,11 @@ export const ERRORS = {
     retryable: false,
     message: 'Unknown import format %s (use jsonl or csv)',
   },
+  PW_ERR_STORE_CONFLICT: {
+    status: 409,
+    retryable: false,
+    message: 'Store conflict: %s (check for a duplicate before writing)',
+  },
   PW_ERR_STORE_UNAVAILABLE: { status: 503, retryable: true, message: 'Store unavailable: %s' },
   PW_ERR_NOT_FOUND: { status: 404, retryable: false, message: 'No route %s' },
   PW_ERR_INTERNAL: { status: 500, retryable: true, message: 'Internal error: %s' },

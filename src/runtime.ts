@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { pino, type Logger } from 'pino';
 import type { PathwiseConfig } from './config/schema.js';
 import type { Clock } from './domain/index.js';
@@ -9,6 +8,7 @@ import { IngestService } from './ingest/service.js';
 import { ServerMetrics } from './server/metrics.js';
 import type { Keys } from './server/auth.js';
 import { systemClock } from './util/system-clock.js';
+import { newId } from './util/ids.js';
 
 /** Everything one Pathwise process runs, wired together (the composition root; adapters are chosen here). */
 export interface Runtime {
@@ -62,9 +62,9 @@ export const openRuntime = async (opts: RuntimeOptions): Promise<Runtime> => {
     computedTraits: config.computedTraits,
     segments: config.segments,
   };
-  const profiles = new ProfileService(settings, { newId: randomUUID, now });
+  const profiles = new ProfileService(settings, { newId, now });
   const metrics = new ServerMetrics();
-  const ingest = new IngestService(config, { store, profiles, now, newId: randomUUID, metrics });
+  const ingest = new IngestService(config, { store, profiles, now, newId, metrics });
   const queries = new ProfileQueries(store.read, settings, now);
   return {
     config,

@@ -71,8 +71,16 @@ export const resolveProfile = async (
   const isNew = profile === undefined;
   if (profile === undefined) profile = emptyProfile(deps.newId(), event.timestamp);
 
-  const targetUsers = new Set(isNew ? [] : await userIdsOf(profile.id));
-  if (ids.userId) targetUsers.add(ids.userId.value);
+  // The target's userIds matter only when another profile turns up: load them then, not on every event.
+  let targetUsersLoaded: Set<string> | undefined;
+  const targetUsersOf = async (): Promise<Set<string>> => {
+    if (targetUsersLoaded === undefined) {
+      targetUsersLoaded = new Set(isNew ? [] : await userIdsOf(target.id));
+      if (ids.userId) targetUsersLoaded.add(ids.userId.value);
+    }
+    return targetUsersLoaded;
+  };
+  const target = profile;
 
   const merges: MergeRecord[] = [];
   const toLink: IdentityKey[] = [];
@@ -89,6 +97,7 @@ export const resolveProfile = async (
     if (settled.has(other)) return;
     settled.add(other);
     const otherUsers = await userIdsOf(other);
+    const targetUsers = await targetUsersOf();
     const conflict = targetUsers.size > 0 && otherUsers.some((u) => !targetUsers.has(u));
     if (conflict && cfg.conflict === 'keep-separate') {
       merges.push(

@@ -1,4 +1,4 @@
-import { createReadStream } from 'node:fs';
+import { createReadStream, type ReadStream } from 'node:fs';
 import { pipeline } from 'node:stream';
 import { parse, type CsvError } from 'csv-parse';
 import { PathwiseError } from '../../errors.js';
@@ -42,10 +42,7 @@ export const readCsv = (file: string): ImportReader => {
   };
 };
 
-async function* csvRecords(
-  file: string,
-  input: ReturnType<typeof createReadStream>,
-): AsyncGenerator<ImportRecord> {
+async function* csvRecords(file: string, input: ReadStream): AsyncGenerator<ImportRecord> {
   let plan: CsvPlan | undefined;
   let headerJson = '';
   const skipped: Skipped[] = [];

@@ -1,4 +1,4 @@
-import { createReadStream } from 'node:fs';
+import { createReadStream, type ReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import sjson from 'secure-json-parse';
 import { PathwiseError } from '../../errors.js';
@@ -17,10 +17,7 @@ export const readJsonl = (file: string): ImportReader => {
   };
 };
 
-async function* jsonlRecords(
-  file: string,
-  input: ReturnType<typeof createReadStream>,
-): AsyncGenerator<ImportRecord> {
+async function* jsonlRecords(file: string, input: ReadStream): AsyncGenerator<ImportRecord> {
   // crlfDelay: a \r\n split across two chunks is still one line break, so line numbers stay right.
   const rl = createInterface({ input, crlfDelay: Infinity });
   let failure: Error | undefined;

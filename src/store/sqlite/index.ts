@@ -7,6 +7,7 @@ import { migrations } from './migrations.js';
 import { SqliteReader } from './reader.js';
 import type { Database } from './schema.js';
 import { prepareStatements, SqliteWriter, type Statements } from './writer.js';
+import { WriteCache } from './write-cache.js';
 
 export interface SqliteStoreOptions {
   /** Path of the database file, or `:memory:` (one connection; reads then also see uncommitted writes). */
@@ -21,6 +22,8 @@ const defaults = {
   busyTimeoutMs: 5000,
   /** Page cache per connection, in KiB (negative means KiB to SQLite): hot profiles and index pages stay in memory. */
   cacheKiB: 64 * 1024,
+  /** Profiles and identities the writer keeps decoded-free in memory between transactions (see write-cache.ts). */
+  writeCacheEntries: 50_000,
   /** Cap what a checkpointed WAL file keeps on disk. */
   journalSizeLimit: 64 * 1024 * 1024,
 } as const;
@@ -66,6 +69,8 @@ class SqliteStore implements Store {
   /** Tail of the queue of write transactions: each starts only when the previous one has settled. */
   private tail: Promise<unknown> = Promise.resolve();
   private closed = false;
+  private readonly cache = new WriteCache(defaults.writeCacheEntries);
+  private dataVersion: number | undefined;
 
   constructor(
     private readonly writer: BetterSqlite3.Database,
@@ -125,7 +130,11 @@ class SqliteStore implements Store {
   private async transact<T>(fn: (w: StoreWriter) => Promise<T>): Promise<T> {
     const s = this.prepared();
     s.begin.run();
-    const w = new SqliteWriter(s);
+    const version = s.dataVersion.get() as number;
+    // Another connection committed since our last transaction: what we cached may be stale.
+    if (version !== this.dataVersion) this.cache.clear();
+    this.dataVersion = version;
+    const w = new SqliteWriter(s, this.cache);
     try {
       const result = await fn(w);
       w.end();
@@ -133,6 +142,8 @@ class SqliteStore implements Store {
       return result;
     } catch (err) {
       w.end();
+      // The cache may hold rows this transaction wrote: they are gone with it.
+      this.cache.clear();
       // Some errors (disk full, I/O) make SQLite roll back by itself; a second ROLLBACK would then throw.
       if (this.writer.inTransaction) s.rollback.run();
       throw err;

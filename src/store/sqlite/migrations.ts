@@ -14,6 +14,7 @@ export const migrations: Record<string, Migration> = {
         .addColumn('seq', 'integer', (c) => c.primaryKey().autoIncrement())
         .addColumn('source', 'text', (c) => c.notNull())
         .addColumn('message_id', 'text', (c) => c.notNull())
+        .addColumn('msg_hash', 'integer', (c) => c.notNull())
         .addColumn('type', 'text', (c) => c.notNull())
         .addColumn('event', 'text')
         .addColumn('profile_id', 'text', (c) => c.notNull())
@@ -22,8 +23,8 @@ export const migrations: Record<string, Migration> = {
         .addColumn('ts', 'integer', (c) => c.notNull())
         .addColumn('received_at', 'integer', (c) => c.notNull())
         .addColumn('body', 'text', (c) => c.notNull())
-        .addUniqueConstraint('events_source_message_id', ['source', 'message_id'])
         .execute();
+      await db.schema.createIndex('events_msg_hash').ifNotExists().on('events').column('msg_hash').execute();
       await db.schema
         .createIndex('events_profile_ts_seq')
         .ifNotExists()

@@ -5,6 +5,8 @@ export interface EventsTable {
   seq: Generated<number>;
   source: string;
   message_id: string;
+  /** messageHash(source, message_id): the dedup index key. */
+  msg_hash: number;
   type: string;
   event: string | null;
   profile_id: string;

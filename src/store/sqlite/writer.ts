@@ -3,6 +3,9 @@ import type { IdentityKey, MergeRecord, Profile } from '../../domain/index.js';
 import type { DeadLetterInput, EventToAppend, StoreWriter } from '../store.js';
 import type { ProfileRow } from './schema.js';
 import { deadLetterParams, eventParams, mergeParams, profileParams, toProfile } from './rows.js';
+import type { WriteCache } from './write-cache.js';
+import { PathwiseError } from '../../errors.js';
+import { messageHash } from './message-hash.js';
 
 type Param = string | number | null;
 type Db = BetterSqlite3.Database;
@@ -16,14 +19,16 @@ const PROFILE_COLUMNS =
  */
 export const prepareStatements = (db: Db) => ({
   begin: db.prepare('BEGIN IMMEDIATE'),
+  // Changes whenever another connection commits to the file; our own commits leave it as it is.
+  dataVersion: db.prepare<[], number>('PRAGMA data_version').pluck(),
   commit: db.prepare('COMMIT'),
   rollback: db.prepare('ROLLBACK'),
-  hasMessage: db
-    .prepare<[string, string], number>('SELECT 1 FROM events WHERE source = ? AND message_id = ?')
-    .pluck(),
+  hasMessage: db.prepare<[number], { source: string; message_id: string }>(
+    'SELECT source, message_id FROM events WHERE msg_hash = ?',
+  ),
   insertEvent: db.prepare<Param[]>(
-    `INSERT INTO events (source, message_id, type, event, profile_id, user_id, anonymous_id, ts, received_at, body)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    `INSERT INTO events (msg_hash, source, message_id, type, event, profile_id, user_id, anonymous_id, ts, received_at, body)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   ),
   findIdentity: db
     .prepare<[string, string], string>('SELECT profile_id FROM identities WHERE kind = ? AND value = ?')
@@ -76,7 +81,10 @@ export type Statements = ReturnType<typeof prepareStatements>;
 export class SqliteWriter implements StoreWriter {
   private open = true;
 
-  constructor(private readonly statements: Statements) {}
+  constructor(
+    private readonly statements: Statements,
+    private readonly cache: WriteCache,
+  ) {}
 
   end(): void {
     this.open = false;
@@ -92,26 +100,47 @@ export class SqliteWriter implements StoreWriter {
   }
 
   async hasMessage(source: string, messageId: string): Promise<boolean> {
-    return this.s.hasMessage.get(source, messageId) !== undefined;
+    for (const row of this.s.hasMessage.iterate(messageHash(source, messageId))) {
+      if (row.source === source && row.message_id === messageId) return true;
+    }
+    return false;
   }
 
   async appendEvent(event: EventToAppend): Promise<number> {
-    return Number(this.s.insertEvent.run(...eventParams(event)).lastInsertRowid);
+    // The dedup index is not UNIQUE (hashes may collide), so the log itself refuses a second copy here.
+    if (await this.hasMessage(event.source, event.messageId)) {
+      throw new PathwiseError(
+        'PW_ERR_STORE_CONFLICT',
+        `event ${event.source}/${event.messageId} is already stored`,
+      );
+    }
+    return Number(
+      this.s.insertEvent.run(messageHash(event.source, event.messageId), ...eventParams(event))
+        .lastInsertRowid,
+    );
   }
 
   async findProfileIds(keys: IdentityKey[]): Promise<Map<string, string>> {
     const s = this.s;
     const found = new Map<string, string>();
     for (const k of keys) {
-      const id = s.findIdentity.get(k.kind, k.value);
-      if (id !== undefined) found.set(`${k.kind}:${k.value}`, id);
+      const key = `${k.kind}:${k.value}`;
+      let id = this.cache.identity(key);
+      if (id === undefined) {
+        id = s.findIdentity.get(k.kind, k.value);
+        if (id !== undefined) this.cache.setIdentity(key, id);
+      }
+      if (id !== undefined) found.set(key, id);
     }
     return found;
   }
 
   async linkIdentities(profileId: string, keys: IdentityKey[], at: number): Promise<void> {
     const s = this.s;
-    for (const k of keys) s.linkIdentity.run(k.kind, k.value, profileId, at);
+    for (const k of keys) {
+      s.linkIdentity.run(k.kind, k.value, profileId, at);
+      this.cache.setIdentity(`${k.kind}:${k.value}`, profileId);
+    }
   }
 
   async identitiesOf(profileId: string): Promise<IdentityKey[]> {
@@ -119,13 +148,18 @@ export class SqliteWriter implements StoreWriter {
   }
 
   async getProfile(id: string): Promise<Profile | undefined> {
-    const row = this.s.getProfile.get(id);
-    return row === undefined ? undefined : toProfile(row);
+    let row = this.cache.profile(id);
+    if (row === undefined) {
+      row = this.s.getProfile.get(id);
+      if (row === undefined) return undefined;
+      this.cache.setProfile(row);
+    }
+    return toProfile(row);
   }
 
   async saveProfile(profile: Profile): Promise<void> {
     const s = this.s;
-    const old = s.profileState.get(profile.id);
+    const old = this.cache.profile(profile.id) ?? s.profileState.get(profile.id);
     if (old?.merged_into != null) {
       throw new Error(
         `profile ${profile.id} was merged into ${old.merged_into}: save the surviving profile instead`,
@@ -133,6 +167,7 @@ export class SqliteWriter implements StoreWriter {
     }
     const params = profileParams(profile);
     s.upsertProfile.run(...params);
+    this.cache.setProfile(toRow(profile, params));
     // Most saves keep the same segments: compare the stored JSON before diffing.
     const segmentsJson = params[4];
     if (old !== undefined && old.segments === segmentsJson) return;
@@ -159,6 +194,8 @@ export class SqliteWriter implements StoreWriter {
     s.dropMemberships.run(fromId);
     s.repointMerged.run(intoId, fromId);
     s.markMerged.run(fromId, intoId, at, at, at, at);
+    this.cache.dropProfile(fromId);
+    this.cache.clearIdentities();
   }
 
   async recordMerge(merge: MergeRecord): Promise<void> {
@@ -169,3 +206,18 @@ export class SqliteWriter implements StoreWriter {
     this.s.insertDeadLetter.run(...deadLetterParams(entry));
   }
 }
+
+/** The row as the upsert just stored it, for the cache (same JSON text, so readers parse a fresh copy). */
+const toRow = (p: Profile, params: Param[]): ProfileRow => ({
+  id: p.id,
+  merged_into: null,
+  traits: params[1] as string,
+  trait_times: params[2] as string,
+  computed: params[3] as string,
+  segments: params[4] as string,
+  first_seen: p.firstSeen,
+  last_seen: p.lastSeen,
+  created_at: p.createdAt,
+  updated_at: p.updatedAt,
+  version: p.version,
+});
