@@ -15,6 +15,10 @@ export interface Results {
     memoryGb: number;
     /** os.loadavg() when the run started. */
     loadAtStart: number[];
+    /** Newest file in dist/ when the run started. */
+    distBuiltAt: string;
+    /** dist/ changed while the benchmarks ran: figures may mix two builds. */
+    distRebuiltDuringRun?: boolean;
   };
   mode: 'full' | 'quick';
   startedAt: string;
@@ -180,11 +184,14 @@ export const formatSummary = (r: Results): string => {
     r.ingest && noise('the bare batch run', r.ingest.bare.cpu),
     r.latency && noise('the pathwise latency runs', r.latency.pathwise.cpu),
     r.latency && noise('the bare latency runs', r.latency.bare.cpu),
+    r.machine.distRebuiltDuringRun === true
+      ? 'WARNING: dist/ was rebuilt while the benchmarks ran: the figures may mix two builds'
+      : undefined,
   ].filter((w): w is string => typeof w === 'string');
   const m = r.machine;
   const out = [
     `Pathwise benchmarks (${r.mode}): ${m.cpus} x ${m.model}, Node ${m.node}, ${m.platform} ${m.release}, ${m.memoryGb} GB, ` +
-      `load average at start ${m.loadAtStart.map((x) => x.toFixed(2)).join(' ')}`,
+      `load average at start ${m.loadAtStart.map((x) => x.toFixed(2)).join(' ')}; dist/ built ${m.distBuiltAt}`,
     '',
     table(rows),
     '',

@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, platform, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -68,6 +68,15 @@ setTimeout(() => {
 const log = (msg: string) =>
   process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
 
+/** When dist/ (what the benchmarks run) was last built: src/ changes only count once rebuilt. */
+const distBuiltAt = (): string => {
+  const dist = join(ROOT, 'dist');
+  const newest = readdirSync(dist, { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.js'))
+    .reduce((t, f) => Math.max(t, statSync(join(dist, f)).mtimeMs), 0);
+  return new Date(newest).toISOString();
+};
+
 const results: Results = {
   machine: {
     cpus: cpus().length,
@@ -77,6 +86,7 @@ const results: Results = {
     release: release(),
     memoryGb: Math.round(totalmem() / 2 ** 30),
     loadAtStart: loadavg(),
+    distBuiltAt: distBuiltAt(),
   },
   mode: quick ? 'quick' : 'full',
   startedAt: new Date().toISOString(),
@@ -190,6 +200,7 @@ for (const [name, step] of steps) {
   }
 }
 
+results.machine.distRebuiltDuringRun = distBuiltAt() !== results.machine.distBuiltAt;
 mkdirSync(OUT, { recursive: true });
 writeFileSync(join(OUT, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
 process.stdout.write(`\n${formatSummary(results)}\n`);

@@ -80,6 +80,8 @@ export type Statements = ReturnType<typeof prepareStatements>;
 /** The writer handed to one `write()` callback; it refuses to work once that transaction has ended. */
 export class SqliteWriter implements StoreWriter {
   private open = true;
+  /** Messages hasMessage found absent in this transaction and not appended since. */
+  private readonly checkedNew = new Set<string>();
 
   constructor(
     private readonly statements: Statements,
@@ -103,12 +105,17 @@ export class SqliteWriter implements StoreWriter {
     for (const row of this.s.hasMessage.iterate(messageHash(source, messageId))) {
       if (row.source === source && row.message_id === messageId) return true;
     }
+    this.checkedNew.add(`${source}\u0000${messageId}`);
     return false;
   }
 
   async appendEvent(event: EventToAppend): Promise<number> {
     // The dedup index is not UNIQUE (hashes may collide), so the log itself refuses a second copy here.
-    if (await this.hasMessage(event.source, event.messageId)) {
+    // The usual caller has just asked hasMessage in this transaction: no need to look twice.
+    const key = `${event.source}\u0000${event.messageId}`;
+    const known = this.checkedNew.delete(key) ? false : await this.hasMessage(event.source, event.messageId);
+    this.checkedNew.delete(key);
+    if (known) {
       throw new PathwiseError(
         'PW_ERR_STORE_CONFLICT',
         `event ${event.source}/${event.messageId} is already stored`,
