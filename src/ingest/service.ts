@@ -13,7 +13,16 @@ import { noMetrics, type IngestMetrics } from './metrics.js';
 export type Outcome =
   | { status: 'accepted'; messageId: string; profileId: string; violations?: string[] }
   | { status: 'duplicate'; messageId: string }
-  | { status: 'rejected'; code: ErrorCode; field: string; reason: string; messageId?: string };
+  | {
+      status: 'rejected';
+      code: ErrorCode;
+      /** The field at fault as a path into the request (`batch[3].userId`); '' when it is the call as a whole. */
+      field: string;
+      reason: string;
+      /** One line for people: the field and the reason. */
+      message: string;
+      messageId?: string;
+    };
 
 export interface IngestDeps {
   store: Store;
@@ -53,7 +62,7 @@ export class IngestService {
     return outcome as Outcome;
   }
 
-  /** A `/v1/batch` envelope. An envelope that is not a batch at all is one rejection at index -1. */
+  /** A `/v1/batch` envelope. An envelope that is not a batch at all is reported as one rejection. */
   async ingestBatch(source: string, raw: unknown, receivedAt = this.deps.now()): Promise<Outcome[]> {
     const env = parseBatchEnvelope(raw);
     if (!env.ok) {
@@ -128,9 +137,10 @@ export class IngestService {
           opts.receivedAt,
           'PW_ERR_INGEST_TRACKING_PLAN',
           path(violations[0]?.split(':')[0] ?? ''),
-          `tracking plan: ${violations.join('; ')}`,
+          violations.join('; '),
           raw,
-          n.event.messageId,
+          undefined,
+          `tracking plan violation: ${violations.map((v) => (at === '' ? v : `${at}.${v}`)).join('; ')}`,
         );
         outcomes[i] = r.outcome;
         entries.push(r.entry);
@@ -190,6 +200,7 @@ export class IngestService {
     reason: string,
     raw: unknown,
     messageId?: string,
+    message = field === '' ? reason : `${field}: ${reason}`,
   ): { outcome: Outcome; entry: Entry } {
     const id = messageId ?? messageIdOf(raw);
     let payload = typeof raw === 'string' ? raw : safeStringify(raw);
@@ -204,8 +215,17 @@ export class IngestService {
       ...(id ? { messageId: id } : {}),
     };
     return {
-      outcome: { status: 'rejected', code, field, reason, ...(id ? { messageId: id } : {}) },
+      outcome: { status: 'rejected', code, field, reason, message, ...(id ? { messageId: id } : {}) },
       entry: { dead },
+    };
+  }
+
+  /** Rejected payloads, newest first, with times as ISO-8601 (as every API response gives them). */
+  async deadLetters(opts: { cursor?: string; limit: number; source?: string }) {
+    const page = await this.deps.store.read.deadLetters(opts);
+    return {
+      ...page,
+      items: page.items.map((d) => ({ ...d, receivedAt: new Date(d.receivedAt).toISOString() })),
     };
   }
 

@@ -66,12 +66,10 @@ export class ProfileQueries {
     };
   }
 
-  async timeline(
-    identifier: string,
-    opts: { cursor?: string; limit: number },
-  ): Promise<Page<TimelineItem> & { profileId: string }> {
+  async timeline(identifier: string, opts: { cursor?: string; limit: number }) {
     const id = await this.resolve(identifier);
-    return { profileId: id, ...(await this.reader.timeline(id, opts)) };
+    const page = await this.reader.timeline(id, opts);
+    return { profileId: id, ...page, items: page.items.map(timelineView) };
   }
 
   async inSegment(segment: string, opts: { cursor?: string; limit: number }): Promise<Page<string>> {
@@ -85,3 +83,21 @@ export class ProfileQueries {
     return this.reader.profilesInSegment(segment, opts);
   }
 }
+
+/** A timeline entry as the API shows it: every time as an ISO-8601 string, like the rest of the API. */
+export const timelineView = (item: TimelineItem) => {
+  if (item.kind === 'merge')
+    return { ...item, at: iso(item.at), merge: { ...item.merge, at: iso(item.merge.at) } };
+  const { timestamp, receivedAt, sentAt, originalTimestamp, ...rest } = item.event;
+  return {
+    ...item,
+    at: iso(item.at),
+    event: {
+      ...rest,
+      timestamp: iso(timestamp),
+      receivedAt: iso(receivedAt),
+      ...(sentAt === undefined ? {} : { sentAt: iso(sentAt) }),
+      ...(originalTimestamp === undefined ? {} : { originalTimestamp: iso(originalTimestamp) }),
+    },
+  };
+};

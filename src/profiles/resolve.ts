@@ -99,7 +99,10 @@ export const resolveProfile = async (
     const otherUsers = await userIdsOf(other);
     const targetUsers = await targetUsersOf();
     const conflict = targetUsers.size > 0 && otherUsers.some((u) => !targetUsers.has(u));
-    if (conflict && cfg.conflict === 'keep-separate') {
+    // An alias is the sender saying outright that two ids are one person (e.g. a renamed userId):
+    // it merges even where the conflict rule would keep two userIds apart.
+    const explicit = why === 'alias';
+    if (conflict && !explicit && cfg.conflict === 'keep-separate') {
       merges.push(
         record(
           event,
@@ -122,7 +125,7 @@ export const resolveProfile = async (
     if (from) mergeProfiles(profile, from);
     for (const u of otherUsers) targetUsers.add(u);
     const reason = conflict
-      ? `merged despite ${conflictReason(targetUsers, otherUsers)} (identity.conflict: merge)`
+      ? `merged despite ${conflictReason(targetUsers, otherUsers)} (${explicit ? 'explicit alias' : 'identity.conflict: merge'})`
       : `${key.kind} "${key.value}" links both profiles`;
     merges.push(record(event, deps.now, why, profile.id, other, 'merged', reason, snapshot));
   };

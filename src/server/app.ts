@@ -55,7 +55,7 @@ export const buildServer = (deps: ServerDeps): FastifyInstance => {
   });
 
   ingestRoutes(app, { ingest: deps.ingest, keys: deps.keys, ...deps.limits });
-  queryRoutes(app, { profiles: deps.profiles, reader: deps.reader, keys: deps.keys });
+  queryRoutes(app, { profiles: deps.profiles, ingest: deps.ingest, keys: deps.keys });
   opsRoutes(app, { reader: deps.reader, metrics: deps.metrics });
   return app;
 };

@@ -1,6 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { pino } from 'pino';
 import type { FastifyInstance } from 'fastify';
 import { configSchema, type PathwiseConfig } from '../../src/config/schema.js';
@@ -32,12 +32,12 @@ export interface Harness {
 }
 
 /** A real runtime (SQLite file in a temp dir) and the real fastify app, driven through app.inject(). */
-export const startHarness = async (
-  config: PathwiseConfig = testConfig(),
-  clock?: Clock,
-): Promise<Harness> => {
-  const dir = mkdtempSync(join(tmpdir(), 'pathwise-test-'));
-  const db = join(dir, 'test.db');
+export const startHarness = async (config: PathwiseConfig = testConfig(), clock?: Clock): Promise<Harness> =>
+  startHarnessOn(join(mkdtempSync(join(tmpdir(), 'pathwise-test-')), 'test.db'), config, clock);
+
+/** The same on an existing database file (e.g. to restart with another config). */
+export const startHarnessOn = async (db: string, config: PathwiseConfig, clock?: Clock): Promise<Harness> => {
+  const dir = dirname(db);
   const open = async () => {
     const rt = await openRuntime({
       config,

@@ -192,8 +192,8 @@ describe('ingest API', () => {
       sentAt: new Date(hourFast).toISOString(),
     });
     const ev = (await get('/v1/profiles/u1/timeline')).json().items[0].event;
-    expect(Math.abs(ev.timestamp - (ev.receivedAt - 5000))).toBeLessThan(50);
-    expect(ev.originalTimestamp).toBe(hourFast - 5000);
+    expect(Math.abs(Date.parse(ev.timestamp) - (Date.parse(ev.receivedAt) - 5000))).toBeLessThan(50);
+    expect(ev.originalTimestamp).toBe(new Date(hourFast - 5000).toISOString());
   });
 
   it('tracking plan in flag mode keeps the event and marks the violation', async () => {
@@ -205,6 +205,46 @@ describe('ingest API', () => {
     expect(res.statusCode).toBe(200);
     const ev = (await get('/v1/profiles/u1/timeline')).json().items[0].event;
     expect(ev.violations).toEqual(['properties.total: expected number, got string']);
+  });
+
+  it('tracking plan in reject mode refuses the event with every violation, and dead-letters it', async () => {
+    await h.close();
+    h = await startHarness(
+      testConfig({
+        trackingPlan: {
+          mode: 'reject',
+          allowUnplanned: false,
+          events: { 'Order Completed': { properties: { total: { type: 'number', required: true } } } },
+        },
+      }),
+    );
+    const res = await post('/v1/track', {
+      userId: 'u1',
+      event: 'Order Completed',
+      messageId: 'tp1',
+      properties: {},
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toEqual({
+      success: false,
+      code: 'PW_ERR_INGEST_TRACKING_PLAN',
+      field: 'properties.total',
+      message: 'tracking plan violation: properties.total: required by the tracking plan',
+      messageId: 'tp1',
+    });
+    const batch = await post('/v1/batch', {
+      batch: [{ type: 'track', userId: 'u1', event: 'Unplanned Thing' }],
+    });
+    expect(batch.json().errors[0]).toMatchObject({
+      index: 0,
+      code: 'PW_ERR_INGEST_TRACKING_PLAN',
+      field: 'batch[0].event',
+    });
+    expect(batch.json().errors[0].messageId).toBeUndefined();
+    const dl = (await get('/v1/dead-letter')).json();
+    expect(dl.items).toHaveLength(2);
+    expect(Date.parse(dl.items[0].receivedAt)).toBeGreaterThan(0);
+    expect(await h.rt.store.read.countEvents()).toBe(0);
   });
 
   it('validates query parameters', async () => {

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { basic, bearer, startHarness, testConfig, type Harness } from '../helpers/harness.js';
+import { basic, bearer, startHarness, startHarnessOn, testConfig, type Harness } from '../helpers/harness.js';
 
 let h: Harness;
 afterEach(async () => h?.close());
@@ -125,6 +125,18 @@ describe('identity resolution', () => {
     expect((await get('/v1/profiles/alice')).body.id).toBe((await get('/v1/profiles/bob')).body.id);
   });
 
+  it('an explicit alias merges two userIds even under keep-separate (a renamed user)', async () => {
+    h = await startHarness(shop);
+    await post('/v1/track', { userId: 'old-id-5', event: 'Order Completed', properties: { total: 30 } });
+    await post('/v1/track', { userId: 'new-id-5', event: 'Order Completed', properties: { total: 20 } });
+    await post('/v1/alias', { userId: 'new-id-5', previousId: 'old-id-5' });
+    const p = (await get('/v1/profiles/new-id-5')).body;
+    expect((await get('/v1/profiles/old-id-5')).body.id).toBe(p.id);
+    expect(p.computed).toMatchObject({ orders: 2, revenue: 50 });
+    expect(p.merges[0]).toMatchObject({ cause: 'alias', outcome: 'merged' });
+    expect(p.merges[0].reason).toMatch(/explicit alias/);
+  });
+
   it('late events do not overwrite newer trait values', async () => {
     h = await startHarness(shop);
     await post('/v1/identify', { userId: 'u3', traits: { plan: 'gold' }, timestamp: at(10) });
@@ -156,6 +168,30 @@ describe('segments in real time', () => {
         i.event.event ?? i.event.type,
     );
     expect(tl).toEqual(['Segment Exited', 'identify', 'Segment Entered', 'Order Completed']);
+  });
+
+  it('drops memberships of segments removed from the config on the next event', async () => {
+    const withSeg = testConfig({
+      segments: [
+        { name: 'gone', where: 'true' },
+        { name: 'kept', where: 'true' },
+      ],
+    });
+    h = await startHarness(withSeg);
+    await post('/v1/track', { userId: 'u1', event: 'A' });
+    expect((await get('/v1/profiles/u1')).body.segments).toEqual(['gone', 'kept']);
+    const db = h.db;
+    await h.app.close();
+    await h.rt.close();
+    h = await startHarnessOn(db, testConfig({ segments: [{ name: 'kept', where: 'true' }] }));
+    await post('/v1/track', { userId: 'u1', event: 'B' });
+    const p = (await get('/v1/profiles/u1')).body;
+    expect(p.segments).toEqual(['kept']);
+    const names = (await get('/v1/profiles/u1/timeline')).body.items.map(
+      (i: { event: { event: string; properties: { segment?: string } } }) =>
+        `${i.event.event}:${i.event.properties.segment ?? ''}`,
+    );
+    expect(names[0]).toBe('Segment Exited:gone');
   });
 
   it('pages through segment members and timelines without gaps or repeats', async () => {

@@ -38,11 +38,15 @@ export const evaluateSegments = (
   defs: readonly ComputedTraitConfig[],
   now: number,
 ): { members: string[]; entered: string[]; exited: string[] } => {
-  if (segments.length === 0) return { members: profile.segments, entered: [], exited: [] };
+  if (segments.length === 0 && profile.segments.length === 0) return { members: [], entered: [], exited: [] };
   const ctx = expressionContext(profile, computedValues(profile, defs, now), now);
   const before = new Set(profile.segments);
-  const members = new Set(profile.segments.filter((s) => !segments.some((c) => c.name === s)));
+  // Memberships of segments no longer in the config are dropped (and reported as exits).
+  const members = new Set<string>();
+  const evaluated = new Set<string>();
   for (const seg of segments) {
+    ctx.segments = [...members, ...profile.segments.filter((s) => !evaluated.has(s))];
+    evaluated.add(seg.name);
     let inside = false;
     try {
       inside = seg.test(ctx) === true;
@@ -50,8 +54,6 @@ export const evaluateSegments = (
       inside = false;
     }
     if (inside) members.add(seg.name);
-    else members.delete(seg.name);
-    ctx.segments = [...members];
   }
   const list = [...members].sort();
   return {

@@ -28,7 +28,9 @@ export const ingestRoutes = (
         ? await deps.ingest.rejectBody(source, req.body[INVALID_JSON], req.body.error)
         : await deps.ingest.ingestOne(source, type, req.body);
       if (outcome.status === 'rejected') {
-        return reply.code(outcome.code === 'PW_ERR_INGEST_TOO_LARGE' ? 413 : 400).send(rejection(outcome));
+        return reply
+          .code(outcome.code === 'PW_ERR_INGEST_TOO_LARGE' ? 413 : 400)
+          .send({ success: false, ...rejection(outcome) });
       }
       return { success: true, messageId: outcome.messageId, duplicate: outcome.status === 'duplicate' };
     });
@@ -60,9 +62,8 @@ export const ingestRoutes = (
 };
 
 const rejection = (o: Extract<Outcome, { status: 'rejected' }>) => ({
-  success: false as const,
   code: o.code,
-  field: o.field,
-  message: o.field === '' ? o.reason : `${o.field}: ${o.reason}`,
+  ...(o.field === '' ? {} : { field: o.field }),
+  message: o.message,
   ...(o.messageId === undefined ? {} : { messageId: o.messageId }),
 });

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { ProfileQueries } from '../../profiles/query.js';
-import type { StoreReader } from '../../store/store.js';
+import type { IngestService } from '../../ingest/service.js';
 import { PathwiseError } from '../../errors.js';
 import { checkAdmin, type Keys } from '../auth.js';
 import { formatPath } from '../../config/path.js';
@@ -27,7 +27,7 @@ const parseQuery = <S extends z.ZodType>(schema: S, query: unknown): z.output<S>
 /** Read APIs for people and tools: profiles, timelines, segment members, dead letters. Admin key required. */
 export const queryRoutes = (
   app: FastifyInstance,
-  deps: { profiles: ProfileQueries; reader: StoreReader; keys: Keys },
+  deps: { profiles: ProfileQueries; ingest: IngestService; keys: Keys },
 ): void => {
   app.register(async (scoped) => {
     scoped.addHook('onRequest', async (req) => checkAdmin(deps.keys, req.headers.authorization));
@@ -50,7 +50,7 @@ export const queryRoutes = (
 
     scoped.get('/v1/dead-letter', async (req) => {
       const q = parseQuery(pageQuery.extend({ source: z.string().min(1).optional() }), req.query);
-      return deps.reader.deadLetters(q);
+      return deps.ingest.deadLetters(q);
     });
   });
 };
