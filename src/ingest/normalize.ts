@@ -8,6 +8,11 @@ export interface NormalizeContext {
   receivedAt: number;
   /** Makes a unique id for calls without a messageId (prefixed `pw-` here). */
   newId: () => string;
+  /**
+   * Correct client clock skew from `sentAt` (default true). Off for bulk import: a historical event was sent
+   * long before the import reads it, so `receivedAt - (sentAt - timestamp)` would move it to today.
+   */
+  correctSkew?: boolean;
   /** The batch envelope's `sentAt`, used for items without their own. */
   batchSentAt?: number;
   /** The batch envelope's `context`, merged under each item's own. */
@@ -123,8 +128,8 @@ export const normalizeEvent = (
 const setTimes = (event: PathwiseEvent, call: ParsedCall, ctx: NormalizeContext): void => {
   const sentAt = call.sentAt ?? ctx.batchSentAt;
   const original = call.originalTimestamp ?? call.timestamp;
-  if (sentAt !== undefined) {
-    event.sentAt = sentAt;
+  if (sentAt !== undefined) event.sentAt = sentAt;
+  if (sentAt !== undefined && ctx.correctSkew !== false) {
     if (original !== undefined) event.timestamp = ctx.receivedAt - (sentAt - original);
   } else if (original !== undefined) {
     event.timestamp = call.timestamp ?? original;

@@ -92,6 +92,8 @@ export class IngestService {
       batchSentAt?: number;
       batchContext?: PathwiseEvent['context'];
       fieldPrefix?: string;
+      /** False for historical data (bulk import): keep the sent timestamps as they are. */
+      correctSkew?: boolean;
     },
   ): Promise<Outcome[]> {
     const outcomes: Outcome[] = new Array(items.length);
@@ -122,6 +124,7 @@ export class IngestService {
         newId: this.deps.newId,
         ...(opts.batchSentAt === undefined ? {} : { batchSentAt: opts.batchSentAt }),
         ...(opts.batchContext === undefined ? {} : { batchContext: opts.batchContext }),
+        ...(opts.correctSkew === undefined ? {} : { correctSkew: opts.correctSkew }),
       });
       if (!n.ok) {
         const r = this.reject(source, opts.receivedAt, 'PW_ERR_INGEST_INVALID', path(n.field), n.reason, raw);

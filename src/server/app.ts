@@ -7,6 +7,8 @@ import { PathwiseError, isPathwiseError } from '../errors.js';
 import type { Keys } from './auth.js';
 import type { ServerMetrics } from './metrics.js';
 import { registerJsonParser } from './json-body.js';
+import { registerDecompression } from './compression.js';
+import { registerCors } from './cors.js';
 import { ingestRoutes } from './routes/ingest.js';
 import { queryRoutes } from './routes/query.js';
 import { opsRoutes } from './routes/ops.js';
@@ -32,6 +34,8 @@ export const buildServer = (deps: ServerDeps): FastifyInstance => {
   }) as unknown as FastifyInstance;
 
   registerJsonParser(app);
+  registerDecompression(app);
+  registerCors(app);
 
   app.addHook('onResponse', async (req, reply) => {
     deps.metrics.http.observe(

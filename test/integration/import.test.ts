@@ -78,6 +78,22 @@ const write = (name: string, text: string): string => {
 };
 
 describe('pathwise import (JSONL)', () => {
+  it('keeps historical timestamps: no clock-skew correction against the import time', async () => {
+    const line = JSON.stringify({
+      type: 'track',
+      userId: 'hist-1',
+      event: 'Order Completed',
+      messageId: 'h1',
+      timestamp: '2024-03-01T10:00:00.000Z',
+      sentAt: '2024-03-01T10:00:02.000Z',
+    });
+    const r = await importFile(write('history.jsonl', `${line}\n`));
+    expect(r.code).toBe(0);
+    const [ev] = await withStore((rt) => eventsOf(rt, 'hist-1'));
+    expect(ev?.timestamp).toBe(Date.parse('2024-03-01T10:00:00.000Z'));
+    expect(ev?.sentAt).toBe(Date.parse('2024-03-01T10:00:02.000Z'));
+  });
+
   const file = join(FIXTURES, 'events.jsonl');
 
   it('imports every line through ingest, reports counts and rejections with line numbers', async () => {

@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { basic, bearer, startHarness, testConfig, type Harness } from '../helpers/harness.js';
 
@@ -92,6 +93,53 @@ describe('ingest API', () => {
     expect(res.json().code).toBe('PW_ERR_INGEST_BODY');
     const dl = (await get('/v1/dead-letter')).json();
     expect(dl.items[0].payload).toBe('{"userId": "u1", "event": ');
+  });
+
+  it('accepts gzip bodies, as Segment does, and applies the size limit after decompression', async () => {
+    const body = gzipSync(JSON.stringify({ batch: [{ type: 'track', userId: 'gz', event: 'Zipped' }] }));
+    const res = await h.app.inject({
+      method: 'POST',
+      url: '/v1/batch',
+      payload: body,
+      headers: { authorization: basic(), 'content-type': 'application/json', 'content-encoding': 'gzip' },
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ accepted: 1 });
+    const bomb = gzipSync(
+      JSON.stringify({ userId: 'gz', event: 'Big', properties: { pad: 'x'.repeat(200_000) } }),
+    );
+    expect(bomb.length).toBeLessThan(32 * 1024);
+    const big = await h.app.inject({
+      method: 'POST',
+      url: '/v1/track',
+      payload: bomb,
+      headers: { authorization: basic(), 'content-type': 'application/json', 'content-encoding': 'gzip' },
+    });
+    expect(big.statusCode).toBe(413);
+    const odd = await h.app.inject({
+      method: 'POST',
+      url: '/v1/track',
+      payload: '{}',
+      headers: { authorization: basic(), 'content-type': 'application/json', 'content-encoding': 'br' },
+    });
+    expect(odd.statusCode).toBe(400);
+    expect(odd.json().message).toMatch(/content-encoding "br"/);
+  });
+
+  it('answers CORS preflights on ingest routes only', async () => {
+    const pre = await h.app.inject({
+      method: 'OPTIONS',
+      url: '/v1/track',
+      headers: { origin: 'https://shop.example', 'access-control-request-method': 'POST' },
+    });
+    expect(pre.statusCode).toBe(204);
+    expect(pre.headers['access-control-allow-origin']).toBe('https://shop.example');
+    const read = await h.app.inject({
+      method: 'GET',
+      url: '/v1/dead-letter',
+      headers: { origin: 'https://evil.example', authorization: bearer() },
+    });
+    expect(read.headers['access-control-allow-origin']).toBeUndefined();
   });
 
   it('refuses prototype-poisoning payloads', async () => {

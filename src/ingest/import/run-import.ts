@@ -114,7 +114,8 @@ export const runImport = async (opts: ImportOptions): Promise<ImportSummary> => 
         : await opts.ingest.ingestItems(
             opts.source,
             batch.map((r) => r.item),
-            { receivedAt },
+            // Exports carry the original sentAt: correcting skew against today would move history to now.
+            { receivedAt, correctSkew: false },
           );
     const rejected: ImportRejection[] = [];
     outcomes.forEach((o, i) => {
