@@ -1,6 +1,7 @@
 import { pino, type Logger } from 'pino';
 import type { PathwiseConfig } from './config/schema.js';
-import type { Clock } from './domain/index.js';
+import { INTERNAL_SOURCE, type Clock } from './domain/index.js';
+import { PathwiseError } from './errors.js';
 import type { Store } from './store/store.js';
 import { openSqliteStore } from './store/sqlite/index.js';
 import { ProfileQueries, ProfileService } from './profiles/index.js';
@@ -43,19 +44,47 @@ export const collectKeys = (config: PathwiseConfig, env: NodeJS.ProcessEnv): Key
     .filter((k) => k !== '')
     .forEach((entry, i) => {
       const colon = entry.indexOf(':');
-      if (colon > 0) writeKeys.set(entry.slice(colon + 1), entry.slice(0, colon));
-      else writeKeys.set(entry, `env-${i + 1}`);
+      const name = colon > 0 ? entry.slice(0, colon) : `env-${i + 1}`;
+      if (!/^[A-Za-z0-9_.-]+$/.test(name) || name === INTERNAL_SOURCE) {
+        throw new PathwiseError(
+          'PW_ERR_CONFIG_INVALID',
+          `PATHWISE_WRITE_KEYS: source name "${name}" must use letters, digits, _ . - and not be "${INTERNAL_SOURCE}"`,
+        );
+      }
+      writeKeys.set(colon > 0 ? entry.slice(colon + 1) : entry, name);
     });
   const adminKey = env.PATHWISE_ADMIN_KEY?.trim() || config.admin?.key;
   return { writeKeys, adminKey };
 };
 
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/** PATHWISE_LOG_LEVEL, checked so a typo is a clear error rather than pino's internal one. */
+export const logLevel = (env: NodeJS.ProcessEnv): string => {
+  const level = env.PATHWISE_LOG_LEVEL?.trim().toLowerCase() || 'info';
+  if (!LOG_LEVELS.includes(level)) {
+    throw new PathwiseError(
+      'PW_ERR_CONFIG_INVALID',
+      `PATHWISE_LOG_LEVEL "${level}" is not one of ${LOG_LEVELS.join(', ')}`,
+    );
+  }
+  return level;
+};
+
 export const openRuntime = async (opts: RuntimeOptions): Promise<Runtime> => {
   const { config } = opts;
   const clock = opts.clock ?? systemClock;
-  const logger = opts.logger ?? pino({ level: process.env.PATHWISE_LOG_LEVEL ?? 'info' });
+  const env = opts.env ?? process.env;
+  // Everything that can refuse bad input runs before the store is opened, so a refusal leaves nothing open.
+  const logger = opts.logger ?? pino({ level: logLevel(env) });
+  const keys = collectKeys(config, env);
   const store = await openSqliteStore({ file: opts.db, synchronous: config.storage.synchronous });
-  await store.migrate();
+  try {
+    await store.migrate();
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
   const now = () => clock.now();
   const settings = {
     identity: config.identity,
@@ -74,7 +103,7 @@ export const openRuntime = async (opts: RuntimeOptions): Promise<Runtime> => {
     ingest,
     metrics,
     logger,
-    keys: collectKeys(config, opts.env ?? process.env),
+    keys,
     close: () => store.close(),
   };
 };

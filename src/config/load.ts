@@ -47,14 +47,15 @@ export const parseConfig = (text: string): ConfigResult => {
     }
     return undefined;
   };
-  const parsed = configSchema.safeParse(raw);
-  if (!parsed.success) {
-    return { ok: false, issues: parsed.error.issues.map((i) => toIssue(i, lineOf)) };
-  }
-  const semantic = checkConfig(parsed.data).map((i) => ({ ...i, line: lineOf(i.pathParts) }));
-  if (semantic.length > 0) {
-    return { ok: false, issues: semantic.map(({ path, line, message }) => ({ path, line, message })) };
-  }
+  const parsed = configSchema.safeParse(raw, { reportInput: true });
+  const semantic = checkConfig(raw).map(({ path, pathParts, message }) => ({
+    path,
+    line: lineOf(pathParts),
+    message,
+  }));
+  const schemaIssues = parsed.success ? [] : parsed.error.issues.map((i) => toIssue(i, lineOf));
+  const issues = [...schemaIssues, ...semantic].sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
+  if (!parsed.success || issues.length > 0) return { ok: false, issues };
   return { ok: true, config: parsed.data };
 };
 
@@ -63,10 +64,15 @@ const toIssue = (
   lineOf: (p: ReadonlyArray<PropertyKey>) => number | undefined,
 ): ConfigIssue => {
   const path = i.path as PropertyKey[];
+  if (i.code === 'invalid_type' && i.input === undefined) {
+    return { path: formatPath(path), line: lineOf(path), message: `required (${i.expected})` };
+  }
   if (i.code === 'unrecognized_keys') {
+    // Point at the first unknown key itself, not at the object holding it.
+    const at = [...path, i.keys[0] ?? ''];
     return {
       path: formatPath(path),
-      line: lineOf(path),
+      line: lineOf(at),
       message: `unknown key(s) ${i.keys.map((k) => `"${k}"`).join(', ')}`,
     };
   }

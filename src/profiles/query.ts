@@ -2,7 +2,7 @@ import type { IdentityKey, MergeRecord, Profile } from '../domain/index.js';
 import type { ComputedTraitConfig, SegmentConfig } from '../config/schema.js';
 import type { Page, StoreReader, TimelineItem } from '../store/store.js';
 import { PathwiseError } from '../errors.js';
-import { computedValues } from './core/index.js';
+import { computedValues, normalizeIdentifier } from './core/index.js';
 
 /** The public shape of a profile in the API: times as ISO strings, computed traits as values. */
 export interface ProfileView {
@@ -34,7 +34,14 @@ export class ProfileQueries {
   }
 
   async resolve(identifier: string): Promise<string> {
-    const id = await this.reader.resolveProfileId(identifier);
+    let id = await this.reader.resolveProfileId(identifier);
+    // Identifiers are stored normalised (emails lower-cased, phones as digits): look those up too.
+    for (const kind of ['email', 'phone']) {
+      if (id !== undefined) break;
+      const normal = normalizeIdentifier(kind, identifier);
+      if (normal !== undefined && normal !== identifier)
+        id = await this.reader.resolveProfileId(`${kind}:${normal}`);
+    }
     if (id === undefined) throw new PathwiseError('PW_ERR_PROFILE_NOT_FOUND', JSON.stringify(identifier));
     return id;
   }

@@ -18,7 +18,7 @@ export class ServerMetrics implements IngestMetrics {
   });
   private readonly commitEvents = new Histogram({
     name: 'pathwise_ingest_commit_events',
-    help: 'Events written per group commit',
+    help: 'Entries (events and dead letters) written per group commit',
     buckets: [1, 10, 100, 500, 1000, 2500, 5000],
     registers: [this.registry],
   });

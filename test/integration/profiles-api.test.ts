@@ -210,3 +210,16 @@ describe('segments in real time', () => {
     expect(new Set(seen).size).toBe(25);
   });
 });
+
+describe('lookup', () => {
+  it('finds a profile by an email or phone written differently from how it was stored', async () => {
+    h = await startHarness(shop);
+    await post('/v1/identify', {
+      userId: 'u9',
+      traits: { email: 'ada@example.com', phone: '+44 20 7946 0958' },
+    });
+    const id = (await get('/v1/profiles/u9')).body.id;
+    expect((await get('/v1/profiles/Ada@Example.COM')).body.id).toBe(id);
+    expect((await get(`/v1/profiles/${encodeURIComponent('+44 (20) 7946-0958')}`)).body.id).toBe(id);
+  });
+});
