@@ -4,7 +4,7 @@ import { INTERNAL_SOURCE, type Clock } from './domain/index.js';
 import { PathwiseError } from './errors.js';
 import type { Store } from './store/store.js';
 import { openSqliteStore } from './store/sqlite/index.js';
-import { ProfileQueries, ProfileService } from './profiles/index.js';
+import { ProfileQueries, ProfileService, SegmentRefresher } from './profiles/index.js';
 import { IngestService } from './ingest/service.js';
 import { ServerMetrics } from './server/metrics.js';
 import type { Keys } from './server/auth.js';
@@ -17,6 +17,8 @@ export interface Runtime {
   store: Store;
   profiles: ProfileService;
   queries: ProfileQueries;
+  /** Re-evaluates segments of silent customers; `serve` starts it, one-shot commands do not. */
+  refresher: SegmentRefresher;
   ingest: IngestService;
   metrics: ServerMetrics;
   logger: Logger;
@@ -95,15 +97,24 @@ export const openRuntime = async (opts: RuntimeOptions): Promise<Runtime> => {
   const metrics = new ServerMetrics();
   const ingest = new IngestService(config, { store, profiles, now, newId, metrics });
   const queries = new ProfileQueries(store.read, settings, now);
+  const refresher = new SegmentRefresher(store, profiles, {
+    intervalMs: config.segments.length === 0 ? 0 : config.segmentRefresh.interval,
+    batchSize: config.segmentRefresh.batchSize,
+    onError: (err) => logger.error({ err }, 'segment refresh failed; will retry at the next interval'),
+  });
   return {
     config,
     store,
     profiles,
     queries,
+    refresher,
     ingest,
     metrics,
     logger,
     keys,
-    close: () => store.close(),
+    close: async () => {
+      await refresher.stop();
+      await store.close();
+    },
   };
 };

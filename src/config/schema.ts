@@ -91,6 +91,26 @@ export const segmentSchema = z.strictObject({
   where: name,
 });
 
+export const segmentRefreshSchema = z.strictObject({
+  /**
+   * How often every profile's segments are re-evaluated without an event (windows age, definitions change).
+   * A sweep also runs at start, so a changed segment definition applies to everyone. `0s` turns sweeps off.
+   */
+  interval: z
+    .string()
+    .transform((text, ctx) => {
+      const ms = parseDuration(text);
+      if (ms === undefined) {
+        ctx.addIssue({ code: 'custom', message: `"${text}" is not a duration: write e.g. 15m, 1h` });
+        return z.NEVER;
+      }
+      return ms;
+    })
+    .default(15 * 60_000),
+  /** Profiles re-evaluated per transaction: small enough that ingest never waits long behind a sweep. */
+  batchSize: z.number().int().min(1).max(10_000).default(500),
+});
+
 export const ingestSchema = z.strictObject({
   maxEventBytes: z
     .number()
@@ -120,6 +140,7 @@ export const configSchema = z.strictObject({
   trackingPlan: trackingPlanSchema.optional(),
   computedTraits: z.array(computedTraitSchema).default([]),
   segments: z.array(segmentSchema).default([]),
+  segmentRefresh: segmentRefreshSchema.default({ interval: 15 * 60_000, batchSize: 500 }),
   ingest: ingestSchema.default({ maxEventBytes: 32 * 1024, maxBatchBytes: 500 * 1024 }),
   storage: storageSchema.default({ synchronous: 'full' }),
 });

@@ -82,26 +82,69 @@ export class ProfileService {
       profileId: profile.id,
       ...(violations?.length ? { violations } : {}),
     });
+    const cause = `${event.source}:${event.messageId}`;
+    await this.recordSegmentChanges(w, profile.id, { entered, exited }, cause, event.timestamp, now);
+    return { seq, profileId: profile.id, isNewProfile: isNew, merges, entered, exited };
+  }
+
+  /**
+   * Re-evaluates one profile's segments at the current time, without an event: time-windowed traits age and
+   * segment definitions change, so membership can change while a customer is silent. Saves and records
+   * Segment Entered/Exited only when membership changed. Returns the changes.
+   */
+  async refresh(w: StoreWriter, profileId: string): Promise<{ entered: string[]; exited: string[] }> {
+    const profile = await w.getProfile(profileId);
+    if (profile === undefined) return { entered: [], exited: [] };
+    const now = this.deps.now();
+    const { members, entered, exited } = evaluateSegments(
+      profile,
+      this.segments,
+      this.settings.computedTraits,
+      now,
+    );
+    if (entered.length === 0 && exited.length === 0) return { entered, exited };
+    profile.segments = members;
+    profile.version += 1;
+    profile.updatedAt = now;
+    await w.saveProfile(profile);
+    await this.recordSegmentChanges(
+      w,
+      profile.id,
+      { entered, exited },
+      `refresh:${profile.version}`,
+      now,
+      now,
+    );
+    return { entered, exited };
+  }
+
+  private async recordSegmentChanges(
+    w: StoreWriter,
+    profileId: string,
+    changes: { entered: string[]; exited: string[] },
+    cause: string,
+    at: number,
+    now: number,
+  ): Promise<void> {
     for (const [name, list] of [
-      [SEGMENT_ENTERED, entered],
-      [SEGMENT_EXITED, exited],
+      [SEGMENT_ENTERED, changes.entered],
+      [SEGMENT_EXITED, changes.exited],
     ] as const) {
       for (const segment of list) {
         await w.appendEvent({
-          // Deterministic id: the same source event can never produce the same segment change twice.
-          messageId: `seg:${event.source}:${event.messageId}:${segment}:${name === SEGMENT_ENTERED ? 'in' : 'out'}`,
+          // Deterministic id: the same cause can never record the same segment change twice.
+          messageId: `seg:${profileId}:${cause}:${segment}:${name === SEGMENT_ENTERED ? 'in' : 'out'}`,
           source: INTERNAL_SOURCE,
           type: 'track',
           event: name,
-          timestamp: event.timestamp,
+          timestamp: at,
           receivedAt: now,
-          properties: { segment, cause: `${event.source}:${event.messageId}` },
+          properties: { segment, cause },
           traits: {},
           context: {},
-          profileId: profile.id,
+          profileId,
         });
       }
     }
-    return { seq, profileId: profile.id, isNewProfile: isNew, merges, entered, exited };
   }
 }

@@ -69,6 +69,8 @@ export interface StoreReader {
   timeline(profileId: string, opts: { cursor?: string; limit: number }): Promise<Page<TimelineItem>>;
   /** Profile ids currently in a segment, in id order. */
   profilesInSegment(segment: string, opts: { cursor?: string; limit: number }): Promise<Page<string>>;
+  /** Ids of all live (not merged) profiles, in id order: for sweeps over every customer. */
+  profileIds(opts: { cursor?: string; limit: number }): Promise<Page<string>>;
   deadLetters(opts: { cursor?: string; limit: number; source?: string }): Promise<Page<DeadLetter>>;
   merges(profileId: string): Promise<MergeRecord[]>;
   /** Count of rows in the event log (for health and benchmarks). */

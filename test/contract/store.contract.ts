@@ -318,6 +318,25 @@ export function storeContract(name: string, factory: () => Promise<StoreHarness>
       });
     });
 
+    describe('profileIds', () => {
+      it('pages every live profile in id order, skipping folded ones', async () => {
+        await store.write(async (w) => {
+          for (const id of ['q3', 'q1', 'q4', 'q2', 'q5']) await w.saveProfile(profile(id));
+          await w.foldProfile('q4', 'q2', T0);
+        });
+        const seen: string[] = [];
+        let cursor: string | undefined;
+        do {
+          const page = await store.read.profileIds(
+            cursor === undefined ? { limit: 2 } : { cursor, limit: 2 },
+          );
+          seen.push(...page.items);
+          cursor = page.next;
+        } while (cursor !== undefined);
+        expect(seen).toEqual(['q1', 'q2', 'q3', 'q5']);
+      });
+    });
+
     describe('foldProfile', () => {
       const setUp = () =>
         store.write(async (w) => {

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { fixedClock } from '../../src/domain/index.js';
 import { basic, bearer, startHarness, startHarnessOn, testConfig, type Harness } from '../helpers/harness.js';
 
 let h: Harness;
@@ -221,5 +222,45 @@ describe('lookup', () => {
     const id = (await get('/v1/profiles/u9')).body.id;
     expect((await get('/v1/profiles/Ada@Example.COM')).body.id).toBe(id);
     expect((await get(`/v1/profiles/${encodeURIComponent('+44 (20) 7946-0958')}`)).body.id).toBe(id);
+  });
+});
+
+describe('segment refresh without events', () => {
+  it('a windowed segment is left when its window passes, and new definitions apply to everyone', async () => {
+    const clock = fixedClock(Date.UTC(2026, 10, 1));
+    const computedTraits = [{ name: 'views_7d', kind: 'count', event: 'Product Viewed', window: '7d' }];
+    h = await startHarness(
+      testConfig({ computedTraits, segments: [{ name: 'browsing', where: 'computed.views_7d >= 2' }] }),
+      clock,
+    );
+    const at = new Date(clock.now()).toISOString();
+    await post('/v1/batch', {
+      batch: [
+        { type: 'track', userId: 'w1', event: 'Product Viewed', timestamp: at },
+        { type: 'track', userId: 'w1', event: 'Product Viewed', timestamp: at },
+        { type: 'track', userId: 'w2', event: 'Product Viewed', timestamp: at },
+      ],
+    });
+    expect((await get('/v1/profiles?segment=browsing')).body.items).toHaveLength(1);
+    expect(await h.rt.refresher.sweep()).toEqual({ profiles: 2, entered: 0, exited: 0 });
+
+    clock.advance(8 * 86_400_000);
+    expect(await h.rt.refresher.sweep()).toEqual({ profiles: 2, entered: 0, exited: 1 });
+    expect((await get('/v1/profiles?segment=browsing')).body.items).toEqual([]);
+    const tl = (await get('/v1/profiles/w1/timeline')).body.items;
+    expect(tl[0].event).toMatchObject({ event: 'Segment Exited', properties: { segment: 'browsing' } });
+    expect(tl[0].event.timestamp).toBe(new Date(clock.now()).toISOString());
+
+    // A segment added to the config applies to existing customers at the next sweep (serve runs one at start).
+    const db = h.db;
+    await h.app.close();
+    await h.rt.close();
+    h = await startHarnessOn(
+      db,
+      testConfig({ computedTraits, segments: [{ name: 'anyone', where: 'true' }] }),
+      clock,
+    );
+    expect(await h.rt.refresher.sweep()).toEqual({ profiles: 2, entered: 2, exited: 0 });
+    expect((await get('/v1/profiles?segment=anyone')).body.items).toHaveLength(2);
   });
 });

@@ -41,6 +41,7 @@ export const registerServe = (program: Command, io: Io): void => {
           { address, db: opts.db, workspace: config.workspace },
           `Pathwise listening on ${address}`,
         );
+        rt.refresher.start();
         await io.stopSignal;
         rt.logger.info('stopping: finishing in-flight requests');
         // close() stops accepting, waits for in-flight requests (each answered only after its commit).

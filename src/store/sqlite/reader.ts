@@ -169,6 +169,20 @@ export class SqliteReader implements StoreReader {
     return page(ids, limit, (id) => encodeCursor('s', [id]));
   }
 
+  async profileIds(opts: { cursor?: string; limit: number }): Promise<Page<string>> {
+    const limit = checkLimit(opts.limit);
+    let q = this.db.selectFrom('profiles').select('id').where('merged_into', 'is', null);
+    if (opts.cursor !== undefined)
+      q = q.where('id', '>', decodeCursor(opts.cursor, 'p', ['string'] as const)[0]);
+    const ids = (
+      await q
+        .orderBy('id')
+        .limit(limit + 1)
+        .execute()
+    ).map((r) => r.id);
+    return page(ids, limit, (id) => encodeCursor('p', [id]));
+  }
+
   async deadLetters(opts: { cursor?: string; limit: number; source?: string }): Promise<Page<DeadLetter>> {
     const limit = checkLimit(opts.limit);
     let q = this.db.selectFrom('dead_letters').selectAll();
