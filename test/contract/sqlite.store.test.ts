@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { rm } from 'node:fs/promises';
+import { rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Sqlite from 'better-sqlite3';
@@ -68,6 +68,37 @@ describe('sqlite store specifics', () => {
     await h.store.migrate();
     return h.store;
   };
+
+  it('checkpoints on its own thread and rewinds the WAL, so the WAL stays bounded while data grows', async () => {
+    file = tempFile();
+    const store = await openSqliteStore({ file, checkpointEveryMs: 10, walRewindMs: 30 });
+    h = {
+      store,
+      reopen: async () => store,
+      cleanup: async () => {
+        await store.close();
+        await removeDb(file);
+      },
+    };
+    await store.migrate();
+    const pad = 'x'.repeat(2000);
+    for (let t = 0; t < 60; t++) {
+      await store.write(async (w) => {
+        for (let i = 0; i < 50; i++) {
+          await w.appendEvent({ ...ev(`m${t}-${i}`), properties: { pad } });
+        }
+      });
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    // ~6 MB of events went through the WAL; with checkpoints and rewinds it holds far less than that.
+    const probe = new Sqlite(file, { readonly: true });
+    const pages = probe.pragma('page_count', { simple: true }) as number;
+    probe.close();
+    const { size: walBytes } = await stat(`${file}-wal`);
+    expect(pages * 4096).toBeGreaterThan(6_000_000);
+    expect(walBytes).toBeLessThan(3_000_000);
+    expect(await store.read.countEvents()).toBe(3000);
+  });
 
   it('puts the database in WAL mode', async () => {
     const store = await open();

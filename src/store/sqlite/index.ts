@@ -8,12 +8,18 @@ import { SqliteReader } from './reader.js';
 import type { Database } from './schema.js';
 import { prepareStatements, SqliteWriter, type Statements } from './writer.js';
 import { WriteCache } from './write-cache.js';
+import { startCheckpointer, type Checkpointer } from './checkpointer.js';
 
 export interface SqliteStoreOptions {
   /** Path of the database file, or `:memory:` (one connection; reads then also see uncommitted writes). */
   file: string;
   /** `full` (default) fsyncs every commit and survives power loss; `normal` survives only a process crash. */
   synchronous?: 'full' | 'normal';
+  /** Tuning for tests: how often the checkpointer thread runs, and how often the writer rewinds the WAL. */
+  checkpointEveryMs?: number;
+  walRewindMs?: number;
+  /** Where operational warnings go (default: process warnings). */
+  onWarning?: (message: string) => void;
 }
 
 const defaults = {
@@ -24,6 +30,10 @@ const defaults = {
   cacheKiB: 64 * 1024,
   /** Profiles and identities the writer keeps decoded-free in memory between transactions (see write-cache.ts). */
   writeCacheEntries: 50_000,
+  /** How often the checkpointer thread copies the WAL into the database file (see checkpointer.ts). */
+  checkpointEveryMs: 500,
+  /** How often the writer completes a checkpoint so the WAL starts over (see finishCheckpoint). */
+  walRewindMs: 2000,
   /** Cap what a checkpointed WAL file keeps on disk. */
   journalSizeLimit: 64 * 1024 * 1024,
 } as const;
@@ -49,7 +59,21 @@ export const openSqliteStore = async (opts: SqliteStoreOptions): Promise<Store> 
     reader = connect(opts.file, synchronous);
     // The reader never writes; refuse it outright so a stray statement cannot take the write lock.
     reader.pragma('query_only = ON');
-    return new SqliteStore(writer, reader);
+    // Checkpoints run on a worker thread (checkpointer.ts), never inside the writer's COMMIT.
+    writer.pragma('wal_autocheckpoint = 0');
+    const warn = opts.onWarning ?? ((m: string) => process.emitWarning(m, 'PathwiseStoreWarning'));
+    const checkpointer = startCheckpointer({
+      file: opts.file,
+      synchronous,
+      intervalMs: opts.checkpointEveryMs ?? defaults.checkpointEveryMs,
+      busyTimeoutMs: defaults.busyTimeoutMs,
+      onError: (message) => {
+        // Without its checkpointer the WAL would grow without end: let the writer checkpoint again.
+        writer.pragma('wal_autocheckpoint = 1000');
+        warn(`checkpointer thread failed, checkpointing on the writer instead: ${message}`);
+      },
+    });
+    return new SqliteStore(writer, reader, checkpointer, opts.walRewindMs ?? defaults.walRewindMs);
   } catch (err) {
     reader?.close();
     writer.close();
@@ -71,10 +95,13 @@ class SqliteStore implements Store {
   private closed = false;
   private readonly cache = new WriteCache(defaults.writeCacheEntries);
   private dataVersion: number | undefined;
+  private lastRewind = performance.now();
 
   constructor(
     private readonly writer: BetterSqlite3.Database,
     private readonly reader: BetterSqlite3.Database,
+    private readonly checkpointer?: Checkpointer,
+    private readonly walRewindMs: number = defaults.walRewindMs,
   ) {
     // Both kysely instances wrap connections this class owns and closes; they are never destroyed.
     this.writeDb = new Kysely<Database>({ dialect: new SqliteDialect({ database: writer }) });
@@ -111,6 +138,7 @@ class SqliteStore implements Store {
     this.closed = true;
     // Let queued transactions finish: a caller awaiting one was promised a commit or an error, not silence.
     await this.tail;
+    await this.checkpointer?.stop();
     // The reader first: the last connection to close checkpoints the WAL into the database file.
     if (this.reader !== this.writer) this.reader.close();
     this.writer.close();
@@ -129,6 +157,7 @@ class SqliteStore implements Store {
 
   private async transact<T>(fn: (w: StoreWriter) => Promise<T>): Promise<T> {
     const s = this.prepared();
+    this.finishCheckpoint();
     s.begin.run();
     const version = s.dataVersion.get() as number;
     // Another connection committed since our last transaction: what we cached may be stale.
@@ -148,6 +177,20 @@ class SqliteStore implements Store {
       if (this.writer.inTransaction) s.rollback.run();
       throw err;
     }
+  }
+
+  /**
+   * The checkpointer thread copies the WAL into the database while the writer goes on, but SQLite starts the
+   * WAL over only after a checkpoint that caught up with the writer. So every couple of seconds the writer
+   * runs one PASSIVE checkpoint itself between transactions: the thread has already copied nearly every
+   * page, so this is short (measured ~15 ms), and the next commit rewinds the WAL instead of growing it.
+   */
+  private finishCheckpoint(): void {
+    if (this.checkpointer === undefined) return;
+    const now = performance.now();
+    if (now - this.lastRewind < this.walRewindMs) return;
+    this.lastRewind = now;
+    this.writer.pragma('wal_checkpoint(PASSIVE)');
   }
 
   private prepared(): Statements {
