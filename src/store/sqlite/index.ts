@@ -29,7 +29,8 @@ const defaults = {
   /** Page cache per connection, in KiB (negative means KiB to SQLite): hot profiles and index pages stay in memory. */
   cacheKiB: 64 * 1024,
   /** Profiles and identities the writer keeps decoded-free in memory between transactions (see write-cache.ts). */
-  writeCacheEntries: 50_000,
+  writeCacheProfiles: 20_000,
+  writeCacheIdentities: 100_000,
   /** How often the checkpointer thread copies the WAL into the database file (see checkpointer.ts). */
   checkpointEveryMs: 500,
   /** How often the writer completes a checkpoint so the WAL starts over (see finishCheckpoint). */
@@ -93,7 +94,7 @@ class SqliteStore implements Store {
   /** Tail of the queue of write transactions: each starts only when the previous one has settled. */
   private tail: Promise<unknown> = Promise.resolve();
   private closed = false;
-  private readonly cache = new WriteCache(defaults.writeCacheEntries);
+  private readonly cache = new WriteCache(defaults.writeCacheProfiles, defaults.writeCacheIdentities);
   private dataVersion: number | undefined;
   private lastRewind = performance.now();
 

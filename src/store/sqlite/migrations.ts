@@ -49,12 +49,13 @@ export const migrations: Record<string, Migration> = {
         .on('identities')
         .column('profile_id')
         .execute();
-      // Bare-value lookups (`GET /v1/profiles/ada@example.com`) do not know the kind.
+      // Bare-value lookups (`GET /v1/profiles/ada@example.com`) do not know the kind: they probe the primary
+      // key once per kind in use, listed here. (An index on value would cost a random page per link.)
       await db.schema
-        .createIndex('identities_value')
+        .createTable('identity_kinds')
         .ifNotExists()
-        .on('identities')
-        .column('value')
+        .addColumn('kind', 'text', (c) => c.primaryKey())
+        .modifyEnd(sql`without rowid`)
         .execute();
 
       await db.schema

@@ -36,19 +36,14 @@ export class SqliteReader implements StoreReader {
       if (id !== undefined) return (await this.follow(id)) ?? id;
     }
     // A bare value (which may itself contain a colon, like `auth0:123`): a userId first, then any kind.
-    const id =
-      (await this.identity('userId', identifier)) ??
-      (
-        await this.db
-          .selectFrom('identities')
-          .select('profile_id')
-          .where('value', '=', identifier)
-          .orderBy('created_at')
-          .orderBy('kind')
-          .limit(1)
-          .executeTakeFirst()
-      )?.profile_id;
-    return id === undefined ? undefined : ((await this.follow(id)) ?? id);
+    const kinds = (await this.db.selectFrom('identity_kinds').select('kind').orderBy('kind').execute()).map(
+      (r) => r.kind,
+    );
+    for (const kind of ['userId', ...kinds.filter((k) => k !== 'userId')]) {
+      const id = await this.identity(kind, identifier);
+      if (id !== undefined) return (await this.follow(id)) ?? id;
+    }
+    return undefined;
   }
 
   async getProfile(id: string): Promise<Profile | undefined> {

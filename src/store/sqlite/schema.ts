@@ -18,6 +18,10 @@ export interface EventsTable {
   body: string;
 }
 
+export interface IdentityKindsTable {
+  kind: string;
+}
+
 export interface IdentitiesTable {
   kind: string;
   value: string;
@@ -72,6 +76,7 @@ export interface DeadLettersTable {
 }
 
 export interface Database {
+  identity_kinds: IdentityKindsTable;
   events: EventsTable;
   identities: IdentitiesTable;
   profiles: ProfilesTable;

@@ -9,15 +9,19 @@ import type { ProfileRow } from './schema.js';
 export class WriteCache {
   private readonly profiles = new Map<string, ProfileRow>();
   private readonly identities = new Map<string, string>();
+  private readonly kinds = new Set<string>();
 
-  constructor(private readonly maxEntries: number) {}
+  constructor(
+    private readonly maxProfiles: number,
+    private readonly maxIdentities: number,
+  ) {}
 
   profile(id: string): ProfileRow | undefined {
     return this.profiles.get(id);
   }
 
   setProfile(row: ProfileRow): void {
-    bounded(this.profiles, row.id, row, this.maxEntries);
+    bounded(this.profiles, row.id, row, this.maxProfiles);
   }
 
   dropProfile(id: string): void {
@@ -29,17 +33,22 @@ export class WriteCache {
   }
 
   setIdentity(key: string, profileId: string): void {
-    bounded(this.identities, key, profileId, this.maxEntries);
+    bounded(this.identities, key, profileId, this.maxIdentities);
   }
 
-  /** After a merge moved identities wholesale: simpler and safe to forget them all (merges are rare). */
-  clearIdentities(): void {
-    this.identities.clear();
+  /** Identity kinds recorded in `identity_kinds` (a handful: userId, anonymousId, email, …). */
+  knowsKind(kind: string): boolean {
+    return this.kinds.has(kind);
+  }
+
+  addKind(kind: string): void {
+    this.kinds.add(kind);
   }
 
   clear(): void {
     this.profiles.clear();
     this.identities.clear();
+    this.kinds.clear();
   }
 }
 

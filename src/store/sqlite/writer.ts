@@ -33,6 +33,7 @@ export const prepareStatements = (db: Db) => ({
   findIdentity: db
     .prepare<[string, string], string>('SELECT profile_id FROM identities WHERE kind = ? AND value = ?')
     .pluck(),
+  addIdentityKind: db.prepare<[string]>('INSERT OR IGNORE INTO identity_kinds (kind) VALUES (?)'),
   linkIdentity: db.prepare<[string, string, string, number]>(
     `INSERT INTO identities (kind, value, profile_id, created_at) VALUES (?, ?, ?, ?)
      ON CONFLICT (kind, value) DO UPDATE SET profile_id = excluded.profile_id`,
@@ -145,6 +146,10 @@ export class SqliteWriter implements StoreWriter {
   async linkIdentities(profileId: string, keys: IdentityKey[], at: number): Promise<void> {
     const s = this.s;
     for (const k of keys) {
+      if (!this.cache.knowsKind(k.kind)) {
+        s.addIdentityKind.run(k.kind);
+        this.cache.addKind(k.kind);
+      }
       s.linkIdentity.run(k.kind, k.value, profileId, at);
       this.cache.setIdentity(`${k.kind}:${k.value}`, profileId);
     }
@@ -196,13 +201,15 @@ export class SqliteWriter implements StoreWriter {
     const from = s.profileState.get(fromId);
     if (from?.merged_into != null)
       throw new Error(`profile ${fromId} was already merged into ${from.merged_into}`);
+    const moved = s.identitiesOf.all(fromId);
     s.moveIdentities.run(intoId, fromId);
     s.moveEvents.run(intoId, fromId);
     s.dropMemberships.run(fromId);
     s.repointMerged.run(intoId, fromId);
     s.markMerged.run(fromId, intoId, at, at, at, at);
     this.cache.dropProfile(fromId);
-    this.cache.clearIdentities();
+    // Merges are frequent (every visitor who logs in): re-point the moved links rather than forget them all.
+    for (const k of moved) this.cache.setIdentity(`${k.kind}:${k.value}`, intoId);
   }
 
   async recordMerge(merge: MergeRecord): Promise<void> {
