@@ -29,8 +29,8 @@ const defaults = {
   /** Page cache per connection, in KiB (negative means KiB to SQLite): hot profiles and index pages stay in memory. */
   cacheKiB: 64 * 1024,
   /** Profiles and identities the writer keeps decoded-free in memory between transactions (see write-cache.ts). */
-  writeCacheProfiles: 20_000,
-  writeCacheIdentities: 100_000,
+  writeCacheProfiles: 10_000,
+  writeCacheIdentities: 50_000,
   /** How often the checkpointer thread copies the WAL into the database file (see checkpointer.ts). */
   checkpointEveryMs: 500,
   /** How often the writer completes a checkpoint so the WAL starts over (see finishCheckpoint). */
