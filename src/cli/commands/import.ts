@@ -60,7 +60,7 @@ export const registerImport = (program: Command, io: Io, setExit: (code: number)
       parseSource,
       'import',
     )
-    .option('--batch-size <n>', 'events per ingest call and commit', parseBatchSize, 2000)
+    .option('--batch-size <n>', 'events per ingest call and commit', parseBatchSize, 5000)
     .option('--no-progress', 'no progress bar, even on a terminal')
     .action(async (file: string, opts: ImportOpts) => {
       const size = fileSize(file);

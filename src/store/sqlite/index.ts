@@ -27,10 +27,12 @@ const defaults = {
   /** Wait this long for a lock held by another process (a backup, the CLI) before failing. */
   busyTimeoutMs: 5000,
   /** Page cache per connection, in KiB (negative means KiB to SQLite): hot profiles and index pages stay in memory. */
-  cacheKiB: 64 * 1024,
+  cacheKiB: 32 * 1024,
+  /** The reader serves API lookups of single profiles and pages: it needs far less. */
+  readerCacheKiB: 16 * 1024,
   /** Profiles and identities the writer keeps decoded-free in memory between transactions (see write-cache.ts). */
-  writeCacheProfiles: 10_000,
-  writeCacheIdentities: 50_000,
+  writeCacheProfiles: 5_000,
+  writeCacheIdentities: 25_000,
   /** How often the checkpointer thread copies the WAL into the database file (see checkpointer.ts). */
   checkpointEveryMs: 500,
   /** How often the writer completes a checkpoint so the WAL starts over (see finishCheckpoint). */
@@ -60,6 +62,7 @@ export const openSqliteStore = async (opts: SqliteStoreOptions): Promise<Store> 
     reader = connect(opts.file, synchronous);
     // The reader never writes; refuse it outright so a stray statement cannot take the write lock.
     reader.pragma('query_only = ON');
+    reader.pragma(`cache_size = -${defaults.readerCacheKiB}`);
     // Checkpoints run on a worker thread (checkpointer.ts), never inside the writer's COMMIT.
     writer.pragma('wal_autocheckpoint = 0');
     const warn = opts.onWarning ?? ((m: string) => process.emitWarning(m, 'PathwiseStoreWarning'));
