@@ -2,13 +2,6 @@
 // Runs the CLI from source, for tests and development: `node --import tsx bin/pathwise-dev.js …`
 // (tsx resolves the .ts import; bin/pathwise.js runs the build in dist/ instead).
 import { main } from '../src/cli/main.ts';
+import { launch } from './launch.js';
 
-main(process.argv).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err) => {
-    process.stderr.write(`pathwise: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exitCode = 1;
-  },
-);
+launch(main);

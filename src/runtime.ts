@@ -8,6 +8,8 @@ import { ProfileQueries, ProfileService, SegmentRefresher } from './profiles/ind
 import { IngestService } from './ingest/service.js';
 import { ServerMetrics } from './server/metrics.js';
 import type { Keys } from './server/auth.js';
+import { buildServer } from './server/app.js';
+import type { FastifyInstance } from 'fastify';
 import { systemClock } from './util/system-clock.js';
 import { newId } from './util/ids.js';
 
@@ -118,3 +120,15 @@ export const openRuntime = async (opts: RuntimeOptions): Promise<Runtime> => {
     },
   };
 };
+
+/** The HTTP server over a runtime's services (not listening yet). */
+export const serverFor = (rt: Runtime): FastifyInstance =>
+  buildServer({
+    ingest: rt.ingest,
+    profiles: rt.queries,
+    reader: rt.store.read,
+    keys: rt.keys,
+    metrics: rt.metrics,
+    logger: rt.logger,
+    limits: rt.config.ingest,
+  });

@@ -212,7 +212,7 @@ export class IngestService {
       source,
       receivedAt,
       code,
-      field,
+      ...(field === '' ? {} : { field }),
       reason,
       payload,
       ...(id ? { messageId: id } : {}),

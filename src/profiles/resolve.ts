@@ -123,11 +123,11 @@ export const resolveProfile = async (
       : null;
     await w.foldProfile(other, profile.id, deps.now);
     if (from) mergeProfiles(profile, from);
-    for (const u of otherUsers) targetUsers.add(u);
     const reason = conflict
       ? `merged despite ${conflictReason(targetUsers, otherUsers)} (${explicit ? 'explicit alias' : 'identity.conflict: merge'})`
       : `${key.kind} "${key.value}" links both profiles`;
     merges.push(record(event, deps.now, why, profile.id, other, 'merged', reason, snapshot));
+    for (const u of otherUsers) targetUsers.add(u);
   };
 
   if (ids.userId) await consider(ids.userId, cause, true);

@@ -81,6 +81,12 @@ const toPathwiseError = (
         : `request body exceeds ${limits.maxEventBytes} bytes, the limit per event: trim properties or traits`,
     );
   }
+  if (typeof code === 'string' && code.startsWith('Z_')) {
+    return new PathwiseError(
+      'PW_ERR_INGEST_BODY',
+      `body could not be decompressed (${(err as Error).message})`,
+    );
+  }
   if (code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
     return new PathwiseError('PW_ERR_INGEST_BODY', (err as Error).message);
   }

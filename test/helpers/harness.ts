@@ -4,8 +4,7 @@ import { dirname, join } from 'node:path';
 import { pino } from 'pino';
 import type { FastifyInstance } from 'fastify';
 import { configSchema, type PathwiseConfig } from '../../src/config/schema.js';
-import { openRuntime, type Runtime } from '../../src/runtime.js';
-import { buildServer } from '../../src/server/app.js';
+import { openRuntime, serverFor, type Runtime } from '../../src/runtime.js';
 import type { Clock } from '../../src/domain/index.js';
 
 export const WRITE_KEY = 'wk_test_web_key';
@@ -46,15 +45,7 @@ export const startHarnessOn = async (db: string, config: PathwiseConfig, clock?:
       logger: pino({ level: 'silent' }),
       ...(clock ? { clock } : {}),
     });
-    const app = buildServer({
-      ingest: rt.ingest,
-      profiles: rt.queries,
-      reader: rt.store.read,
-      keys: rt.keys,
-      metrics: rt.metrics,
-      logger: rt.logger,
-      limits: rt.config.ingest,
-    });
+    const app = serverFor(rt);
     await app.ready();
     return { rt, app };
   };

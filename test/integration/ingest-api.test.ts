@@ -123,6 +123,15 @@ describe('ingest API', () => {
       headers: { authorization: basic(), 'content-type': 'application/json', 'content-encoding': 'br' },
     });
     expect(odd.statusCode).toBe(400);
+    const corrupt = await h.app.inject({
+      method: 'POST',
+      url: '/v1/track',
+      payload: Buffer.from('definitely not gzip'),
+      headers: { authorization: basic(), 'content-type': 'application/json', 'content-encoding': 'gzip' },
+    });
+    expect(corrupt.statusCode).toBe(400);
+    expect(corrupt.json()).toMatchObject({ code: 'PW_ERR_INGEST_BODY' });
+    expect(corrupt.json().message).toMatch(/could not be decompressed/);
     expect(odd.json().message).toMatch(/content-encoding "br"/);
   });
 

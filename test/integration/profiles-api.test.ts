@@ -135,7 +135,9 @@ describe('identity resolution', () => {
     expect((await get('/v1/profiles/old-id-5')).body.id).toBe(p.id);
     expect(p.computed).toMatchObject({ orders: 2, revenue: 50 });
     expect(p.merges[0]).toMatchObject({ cause: 'alias', outcome: 'merged' });
-    expect(p.merges[0].reason).toMatch(/explicit alias/);
+    expect(p.merges[0].reason).toBe(
+      'merged despite conflicting userIds ["new-id-5"] vs ["old-id-5"] (explicit alias)',
+    );
   });
 
   it('late events do not overwrite newer trait values', async () => {

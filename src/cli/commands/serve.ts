@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { loadConfigFile } from '../../config/load.js';
-import { openRuntime } from '../../runtime.js';
-import { buildServer } from '../../server/app.js';
+import { openRuntime, serverFor } from '../../runtime.js';
 import type { Io } from '../main.js';
 import { parsePort } from '../options.js';
 
@@ -26,15 +25,7 @@ export const registerServe = (program: Command, io: Io): void => {
           'no admin key: set `admin.key` in the config or PATHWISE_ADMIN_KEY; the read APIs will refuse every call',
         );
       }
-      const app = buildServer({
-        ingest: rt.ingest,
-        profiles: rt.queries,
-        reader: rt.store.read,
-        keys: rt.keys,
-        metrics: rt.metrics,
-        logger: rt.logger,
-        limits: rt.config.ingest,
-      });
+      const app = serverFor(rt);
       try {
         const address = await app.listen({ port: opts.port, host: opts.host });
         rt.logger.info(
