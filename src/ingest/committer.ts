@@ -1,5 +1,5 @@
 import type { PathwiseEvent } from '../domain/index.js';
-import type { DeadLetterInput, Store, StoreWriter } from '../store/store.js';
+import type { DeadLetterInput, Store, StoreWriter } from '../store/index.js';
 import type { ProfileService } from '../profiles/index.js';
 import type { IngestMetrics } from './metrics.js';
 

@@ -1,6 +1,6 @@
 import type { EventType, PathwiseEvent } from '../domain/index.js';
-import type { PathwiseConfig } from '../config/schema.js';
-import type { Store, DeadLetterInput } from '../store/store.js';
+import type { PathwiseConfig } from '../config/index.js';
+import type { Store, DeadLetterInput } from '../store/index.js';
 import type { ProfileService } from '../profiles/index.js';
 import type { ErrorCode } from '../errors.js';
 import { normalizeEvent } from './normalize.js';

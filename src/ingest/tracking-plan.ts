@@ -1,5 +1,5 @@
 import type { Json, PathwiseEvent } from '../domain/index.js';
-import type { TrackingPlanConfig } from '../config/schema.js';
+import type { TrackingPlanConfig } from '../config/index.js';
 
 type PropertyType = TrackingPlanConfig['events'][string]['properties'][string]['type'];
 

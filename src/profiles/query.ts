@@ -1,6 +1,6 @@
 import type { IdentityKey, MergeRecord, Profile } from '../domain/index.js';
-import type { ComputedTraitConfig, SegmentConfig } from '../config/schema.js';
-import type { Page, StoreReader, TimelineItem } from '../store/store.js';
+import type { ComputedTraitConfig, SegmentConfig } from '../config/index.js';
+import type { Page, StoreReader, TimelineItem } from '../store/index.js';
 import { PathwiseError } from '../errors.js';
 import { computedValues, normalizeIdentifier } from './core/index.js';
 

@@ -1,4 +1,4 @@
-import type { Store } from '../store/store.js';
+import type { Store } from '../store/index.js';
 import type { ProfileService } from './service.js';
 
 export interface SweepResult {

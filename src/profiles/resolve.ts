@@ -7,8 +7,8 @@ import {
   type PathwiseEvent,
   type Profile,
 } from '../domain/index.js';
-import type { IdentityConfig } from '../config/schema.js';
-import type { StoreWriter } from '../store/store.js';
+import type { IdentityConfig } from '../config/index.js';
+import type { StoreWriter } from '../store/index.js';
 import { eventIdentities, mergeProfiles } from './core/index.js';
 
 export interface Resolution {

@@ -6,8 +6,8 @@ import {
   type MergeRecord,
   type PathwiseEvent,
 } from '../domain/index.js';
-import type { ComputedTraitConfig, IdentityConfig, SegmentConfig } from '../config/schema.js';
-import type { StoreWriter } from '../store/store.js';
+import type { ComputedTraitConfig, IdentityConfig, SegmentConfig } from '../config/index.js';
+import type { StoreWriter } from '../store/index.js';
 import {
   applyComputed,
   compileSegments,

@@ -1,8 +1,8 @@
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import type { IngestService } from '../ingest/service.js';
-import type { ProfileQueries } from '../profiles/query.js';
-import type { StoreReader } from '../store/store.js';
+import type { IngestService } from '../ingest/index.js';
+import type { ProfileQueries } from '../profiles/index.js';
+import type { StoreReader } from '../store/index.js';
 import { PathwiseError, isPathwiseError } from '../errors.js';
 import type { Keys } from './auth.js';
 import type { ServerMetrics } from './metrics.js';

@@ -1,5 +1,5 @@
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { IngestMetrics } from '../ingest/metrics.js';
+import type { IngestMetrics } from '../ingest/index.js';
 
 /** Prometheus metrics of one server: ingest counters, commit and HTTP latency histograms, process metrics. */
 export class ServerMetrics implements IngestMetrics {
