@@ -1,10 +1,14 @@
+import Database from 'better-sqlite3';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BatchSource } from './events.js';
 import { runLoad, type LoadResult } from './load.js';
 import { cpuMeter, type CpuUse, type Server } from './servers.js';
 import { ADMIN_KEY, SOURCE, WRITE_KEY } from './workspace.js';
 
-/** Figure 1: `POST /v1/batch` throughput, 100 events a request, against Pathwise and the bare route. */
+/**
+ * Figure 1: `POST /v1/batch` throughput, 100 events a request, against Pathwise and two baselines: the bare
+ * route and the durable SQLite append.
+ */
 
 export const basicAuth = `Basic ${Buffer.from(`${WRITE_KEY}:`).toString('base64')}`;
 export const jsonHeaders = { 'content-type': 'application/json', authorization: basicAuth };
@@ -168,4 +172,26 @@ export const verifyIngest = async (
     counts.accepted <= run.issuedEvents &&
     counts.accepted % eventsPerBatch === 0;
   return { counts, deadLetters, answeredEvents, issuedEvents: run.issuedEvents, commits, ok };
+};
+
+/** What the durable-append baseline stored, against what it answered 2xx and what was sent. */
+export interface AppendCheck {
+  rows: number;
+  /** Events in 2xx responses (warm-up and run): each was committed before its answer. */
+  answeredEvents: number;
+  issuedEvents: number;
+  ok: boolean;
+}
+
+/** Rows in bench/append-server.ts's database, read after the server stopped. */
+export const checkAppend = (db: string, run: IngestRun, eventsPerBatch: number): AppendCheck => {
+  const conn = new Database(db, { readonly: true, fileMustExist: true });
+  try {
+    const rows = (conn.prepare('SELECT count(*) AS n FROM events').get() as { n: number }).n;
+    const answeredEvents = (run.load.ok + run.warmup.ok) * eventsPerBatch;
+    const ok = rows >= answeredEvents && rows <= run.issuedEvents && rows % eventsPerBatch === 0;
+    return { rows, answeredEvents, issuedEvents: run.issuedEvents, ok };
+  } finally {
+    conn.close();
+  }
 };

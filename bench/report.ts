@@ -1,5 +1,5 @@
 import type { ImportRun, StoreCounts } from './import.js';
-import type { IngestRun, Verification } from './ingest-http.js';
+import type { AppendCheck, IngestRun, Verification } from './ingest-http.js';
 import type { LatencyRun } from './latency.js';
 import type { ProfileSummary } from './profile.js';
 import type { CpuUse } from './servers.js';
@@ -23,7 +23,15 @@ export interface Results {
   mode: 'full' | 'quick';
   startedAt: string;
   settings: Record<string, number | string | boolean>;
-  ingest?: { pathwise: IngestRun; bare: IngestRun; verification: Verification; stored: StoreCounts };
+  ingest?: {
+    pathwise: IngestRun;
+    bare: IngestRun;
+    /** Second baseline: bench/append-server.ts (durable SQLite append, no profiles). */
+    append: IngestRun;
+    appendCheck: AppendCheck;
+    verification: Verification;
+    stored: StoreCounts;
+  };
   import?: ImportRun;
   latency?: { rate: number; pathwise: LatencyRun; bare: LatencyRun };
   profile?: ProfileSummary;
@@ -83,6 +91,16 @@ export const formatSummary = (r: Results): string => {
       '0',
       verdict(p.load.non2xx + p.load.errors === 0),
     ]);
+    const a = r.ingest.append;
+    const ac = r.ingest.appendCheck;
+    rows.push([
+      '   baseline: durable SQLite append',
+      '',
+      `${n0(a.eventsPerSec)} events/s`,
+      pct(p.eventsPerSec / a.eventsPerSec),
+      '',
+      '',
+    ]);
     notes.push(
       `ingest: ${n0(p.eventBytes)} B/event, ${n0(p.bodyBytes / 1024)} KB/request; accepted per /metrics ${n0(v.counts.accepted)} ` +
         `(answered 2xx ${n0(v.answeredEvents)}, issued ${n0(v.issuedEvents)}), rejected ${v.counts.rejected}, ` +
@@ -97,6 +115,13 @@ export const formatSummary = (r: Results): string => {
     notes.push(
       `ingest: server group commits (warm-up + run): ${n0(c.commits)}, mean ${n0(c.meanEvents)} events and ${ms(c.meanMs)} each, ` +
         `${c.totalSeconds.toFixed(1)} s inside commits over ${(p.warmup.seconds + p.load.seconds).toFixed(1)} s of load`,
+    );
+    notes.push(
+      `ingest: durable append baseline (WAL, synchronous=FULL, one transaction per request, no profiles): ` +
+        `pathwise = ${pct(p.eventsPerSec / a.eventsPerSec)} of it, it = ${pct(a.eventsPerSec / b.eventsPerSec)} of bare; ${n0(a.load.reqPerSec)} requests/s, p50 ${ms(a.load.raw.p50)}, ` +
+        `p99 ${ms(a.load.raw.p99)}, server CPU ${us(a.serverUsPerEvent)}/event, ${cores(a.cpu)} cores, ` +
+        `non-2xx / errors ${a.load.non2xx} / ${a.load.errors}; rows ${n0(ac.rows)} (answered 2xx ${n0(ac.answeredEvents)}, ` +
+        `issued ${n0(ac.issuedEvents)}) -> ${verdict(ac.ok)}`,
     );
   }
   if (r.import) {
@@ -182,6 +207,7 @@ export const formatSummary = (r: Results): string => {
   const warnings = [
     r.ingest && noise('the pathwise batch run', r.ingest.pathwise.cpu),
     r.ingest && noise('the bare batch run', r.ingest.bare.cpu),
+    r.ingest && noise('the durable append batch run', r.ingest.append.cpu),
     r.latency && noise('the pathwise latency runs', r.latency.pathwise.cpu),
     r.latency && noise('the bare latency runs', r.latency.bare.cpu),
     r.machine.distRebuiltDuringRun === true

@@ -3,12 +3,20 @@ import { cpus, loadavg, platform, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runImport } from './import.js';
-import { assertAll2xx, runIngest, verifyIngest, type IngestOptions } from './ingest-http.js';
+import { assertAll2xx, checkAppend, runIngest, verifyIngest, type IngestOptions } from './ingest-http.js';
 import { runLatency } from './latency.js';
 import { formatProfile, newestProfile, summariseProfile } from './profile.js';
 import { formatSummary, type Results } from './report.js';
 import { countStore } from './import.js';
-import { killAllChildren, ROOT, startBare, startPathwise, stopChild, type Server } from './servers.js';
+import {
+  killAllChildren,
+  ROOT,
+  startAppend,
+  startBare,
+  startPathwise,
+  stopChild,
+  type Server,
+} from './servers.js';
 import { createWorkspace, removeAllWorkspaces, type Workspace } from './workspace.js';
 
 /**
@@ -120,13 +128,22 @@ const ingestFigure = async (ws: Workspace): Promise<void> => {
     },
   );
   const stored = countStore(db);
-  results.ingest = { pathwise, bare, verification, stored };
-  log(`ingest: pathwise ${Math.round(pathwise.eventsPerSec)} events/s`);
+  log(`ingest: pathwise ${Math.round(pathwise.eventsPerSec)} events/s; now the durable SQLite append`);
+  const appendDb = ws.db('append');
+  const append = await withServer(
+    () => startAppend(appendDb),
+    (s) => runIngest(s, { ...opts, runTag: `${runTag}a` }),
+  );
+  const appendCheck = checkAppend(appendDb, append, settings.eventsPerBatch);
+  results.ingest = { pathwise, bare, append, appendCheck, verification, stored };
+  log(`ingest: durable append ${Math.round(append.eventsPerSec)} events/s`);
   assertAll2xx('pathwise /v1/batch', pathwise.load);
   assertAll2xx('pathwise /v1/batch warm-up', pathwise.warmup);
   if (!verification.ok || stored.events !== verification.counts.accepted) {
     throw new Error(`pathwise ingest counts do not add up: ${JSON.stringify({ ...verification, stored })}`);
   }
+  assertAll2xx('durable append /v1/batch', append.load);
+  if (!appendCheck.ok) throw new Error(`durable append rows do not add up: ${JSON.stringify(appendCheck)}`);
 };
 
 const profileRun = async (ws: Workspace): Promise<void> => {

@@ -126,6 +126,18 @@ export const startBare = async (): Promise<Server> => {
   return { child, url };
 };
 
+/**
+ * The second baseline: a durable append (bench/append-server.ts, own process), one row per event into
+ * SQLite at `db` (WAL, synchronous = FULL), one transaction per request.
+ */
+export const startAppend = async (db: string): Promise<Server> => {
+  const port = await freePort();
+  const child = spawnNode('append', ['--import', 'tsx', 'bench/append-server.ts', String(port), db]);
+  const url = `http://127.0.0.1:${port}`;
+  await waitForHttp(`${url}/healthz`, child);
+  return { child, url };
+};
+
 const TICKS_PER_SECOND = 100; // USER_HZ: 100 on Linux (getconf CLK_TCK)
 
 /** CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat; NaN once it is gone. */

@@ -3,7 +3,7 @@ import type { PathwiseConfig } from '../config/index.js';
 import type { Store, DeadLetterInput } from '../store/index.js';
 import type { ProfileService } from '../profiles/index.js';
 import type { ErrorCode } from '../errors.js';
-import { normalizeEvent } from './normalize.js';
+import { normalizeEvent, type NormalizeContext } from './normalize.js';
 import { parseBatchEnvelope } from './batch.js';
 import { jsonByteLength } from './size.js';
 import { checkTrackingPlan } from './tracking-plan.js';
@@ -98,60 +98,27 @@ export class IngestService {
   ): Promise<Outcome[]> {
     const outcomes: Outcome[] = new Array(items.length);
     const entries: Entry[] = [];
+    // Where each entry's outcome goes: the item's index for events, -1 for dead letters (outcome known now).
     const slots: number[] = [];
-    const plan = this.config.trackingPlan;
+    const ctx: NormalizeContext = {
+      source,
+      receivedAt: opts.receivedAt,
+      newId: this.deps.newId,
+      ...(opts.batchSentAt === undefined ? {} : { batchSentAt: opts.batchSentAt }),
+      ...(opts.batchContext === undefined ? {} : { batchContext: opts.batchContext }),
+      ...(opts.correctSkew === undefined ? {} : { correctSkew: opts.correctSkew }),
+    };
     items.forEach((raw, i) => {
       const at = opts.fieldPrefix === undefined ? '' : `${opts.fieldPrefix}[${i}]`;
-      const path = (f: string) => (at === '' ? f : f === '' ? at : `${at}.${f}`);
-      const size = jsonByteLength(raw);
-      if (size > this.config.ingest.maxEventBytes) {
-        const r = this.reject(
-          source,
-          opts.receivedAt,
-          'PW_ERR_INGEST_TOO_LARGE',
-          path(''),
-          `event is ${size} bytes; the limit is ${this.config.ingest.maxEventBytes} bytes per event`,
-          raw,
-        );
-        outcomes[i] = r.outcome;
-        entries.push(r.entry);
+      const checked = this.check(raw, at, opts.type, ctx);
+      if ('outcome' in checked) {
+        outcomes[i] = checked.outcome;
+        entries.push(checked.entry);
         slots.push(-1);
-        return;
+      } else {
+        entries.push(checked);
+        slots.push(i);
       }
-      const n = normalizeEvent(raw, opts.type, {
-        source,
-        receivedAt: opts.receivedAt,
-        newId: this.deps.newId,
-        ...(opts.batchSentAt === undefined ? {} : { batchSentAt: opts.batchSentAt }),
-        ...(opts.batchContext === undefined ? {} : { batchContext: opts.batchContext }),
-        ...(opts.correctSkew === undefined ? {} : { correctSkew: opts.correctSkew }),
-      });
-      if (!n.ok) {
-        const r = this.reject(source, opts.receivedAt, 'PW_ERR_INGEST_INVALID', path(n.field), n.reason, raw);
-        outcomes[i] = r.outcome;
-        entries.push(r.entry);
-        slots.push(-1);
-        return;
-      }
-      const violations = plan ? checkTrackingPlan(n.event, plan) : [];
-      if (violations.length > 0 && plan?.mode === 'reject') {
-        const r = this.reject(
-          source,
-          opts.receivedAt,
-          'PW_ERR_INGEST_TRACKING_PLAN',
-          path(violations[0]?.split(':')[0] ?? ''),
-          violations.join('; '),
-          raw,
-          undefined,
-          `tracking plan violation: ${violations.map((v) => (at === '' ? v : `${at}.${v}`)).join('; ')}`,
-        );
-        outcomes[i] = r.outcome;
-        entries.push(r.entry);
-        slots.push(-1);
-        return;
-      }
-      entries.push(violations.length > 0 ? { event: n.event, violations } : { event: n.event });
-      slots.push(i);
     });
 
     const stored = await this.committer.submit(entries);
@@ -178,6 +145,48 @@ export class IngestService {
     this.metrics.events(source, 'duplicate', duplicates);
     this.metrics.events(source, 'rejected', items.length - accepted - duplicates);
     return outcomes;
+  }
+
+  /**
+   * Size, Segment-spec validation and tracking plan for one item. Returns the event to store, or the
+   * rejection (with its dead letter). `at` is the item's path in the request (`batch[3]`), '' for a single call.
+   */
+  private check(
+    raw: unknown,
+    at: string,
+    type: EventType | undefined,
+    ctx: NormalizeContext,
+  ): Extract<Entry, { event: PathwiseEvent }> | { outcome: Outcome; entry: Entry } {
+    const path = (f: string) => (at === '' ? f : f === '' ? at : `${at}.${f}`);
+    const size = jsonByteLength(raw);
+    const limit = this.config.ingest.maxEventBytes;
+    if (size > limit) {
+      return this.reject(
+        ctx.source,
+        ctx.receivedAt,
+        'PW_ERR_INGEST_TOO_LARGE',
+        path(''),
+        `event is ${size} bytes; the limit is ${limit} bytes per event`,
+        raw,
+      );
+    }
+    const n = normalizeEvent(raw, type, ctx);
+    if (!n.ok)
+      return this.reject(ctx.source, ctx.receivedAt, 'PW_ERR_INGEST_INVALID', path(n.field), n.reason, raw);
+    const plan = this.config.trackingPlan;
+    const violations = plan ? checkTrackingPlan(n.event, plan) : [];
+    if (violations.length === 0) return { event: n.event };
+    if (plan?.mode !== 'reject') return { event: n.event, violations };
+    return this.reject(
+      ctx.source,
+      ctx.receivedAt,
+      'PW_ERR_INGEST_TRACKING_PLAN',
+      path(violations[0]?.split(':')[0] ?? ''),
+      violations.join('; '),
+      raw,
+      undefined,
+      `tracking plan violation: ${violations.map((v) => path(v)).join('; ')}`,
+    );
   }
 
   /** A request body that is not JSON at all: kept as text in the dead-letter table. */
