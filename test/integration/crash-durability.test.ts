@@ -1,10 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Sqlite from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
+import { freePort } from '../helpers/net.js';
 import { openSqliteStore } from '../../src/store/sqlite/index.js';
 
 /**
@@ -14,15 +14,6 @@ import { openSqliteStore } from '../../src/store/sqlite/index.js';
  */
 const ROOT = resolve(import.meta.dirname, '../..');
 const KEY = 'wk_crash_test_key';
-
-const freePort = (): Promise<number> =>
-  new Promise((done, fail) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => (typeof addr === 'object' && addr ? done(addr.port) : fail(new Error('no port'))));
-    });
-  });
 
 const startServer = async (config: string, db: string): Promise<{ child: ChildProcess; base: string }> => {
   const port = await freePort();

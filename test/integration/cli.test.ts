@@ -1,0 +1,92 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { freePort } from '../helpers/net.js';
+import { main, type Io } from '../../src/cli/main.js';
+
+/** The CLI's contract: exit 0 on success; on bad input one line on stderr and a non-zero exit code. */
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'pathwise-cli-'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+const run = async (args: string[], env: NodeJS.ProcessEnv = {}, stop: Promise<void> = Promise.resolve()) => {
+  let stdout = '';
+  let stderr = '';
+  const io: Io = { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), env, stopSignal: stop };
+  const code = await main(['node', 'pathwise', ...args], io);
+  return { code, stdout, stderr };
+};
+
+describe('pathwise CLI', () => {
+  it('serve refuses a missing config file with one line and exit 2', async () => {
+    const r = await run(['serve', '--config', join(dir, 'nope.yaml'), '--db', join(dir, 'x.db')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/^pathwise: Config file not found: .*nope\.yaml .*\[PW_ERR_CONFIG_NOT_FOUND\]/);
+  });
+
+  it('serve refuses an invalid config, naming the path and line', async () => {
+    const file = join(dir, 'bad.yaml');
+    writeFileSync(file, 'sources:\n  - name: web\n    writeKey: short\n');
+    const r = await run(['serve', '--config', file, '--db', join(dir, 'x.db')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/sources\[0\]\.writeKey \(line 3\): write keys must be at least 8 characters/);
+  });
+
+  it('serve refuses a bad port and a bad log level', async () => {
+    const file = join(dir, 'ok.yaml');
+    writeFileSync(file, 'workspace: t\n');
+    const port = await run(['serve', '--config', file, '--port', 'eighty']);
+    expect(port.code).not.toBe(0);
+    expect(port.stderr).toMatch(/must be a port number/);
+    const level = await run(['serve', '--config', file, '--db', join(dir, 'x.db')], {
+      PATHWISE_LOG_LEVEL: 'loud',
+    });
+    expect(level.code).toBe(2);
+    expect(level.stderr).toMatch(/PATHWISE_LOG_LEVEL "loud"/);
+  });
+
+  it('serve starts, answers, and stops cleanly on the stop signal', async () => {
+    const file = join(dir, 'ok.yaml');
+    writeFileSync(file, 'sources: [{ name: web, writeKey: wk_cli_test_1 }]\n');
+    const port = await freePort();
+    let stop: () => void = () => {};
+    const stopped = new Promise<void>((resolve) => (stop = resolve));
+    const running = run(
+      ['serve', '--config', file, '--db', join(dir, 'x.db'), '--port', String(port)],
+      { PATHWISE_LOG_LEVEL: 'silent' },
+      stopped,
+    );
+    let health: unknown;
+    for (let i = 0; i < 100 && health === undefined; i++) {
+      try {
+        health = await (await fetch(`http://127.0.0.1:${port}/healthz`)).json();
+      } catch {
+        await new Promise((r) => setTimeout(r, 30));
+      }
+    }
+    expect(health).toEqual({ status: 'ok', store: 'ok' });
+    stop();
+    const r = await running;
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
+    await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
+  });
+
+  it('config check: OK summary with exit 0; an unknown command is an error', async () => {
+    const ok = await run(['config', 'check', 'examples/shop/pathwise.yaml']);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(
+      /OK \(workspace "shop", 2 source\(s\), 9 computed trait\(s\), 5 segment\(s\)\)/,
+    );
+    const unknown = await run(['fly']);
+    expect(unknown.code).not.toBe(0);
+    expect(unknown.stderr).toMatch(/unknown command 'fly'/);
+    const help = await run(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/serve/);
+  });
+});
