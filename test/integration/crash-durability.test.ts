@@ -94,6 +94,12 @@ describe('durability under SIGKILL', () => {
         }
       };
       const lanes = [0, 1, 2, 3].map(sender);
+      // Kill only once this run has acknowledged something (a slow machine must not make the test vacuous),
+      // then a little later, so the kill lands mid-stream at a different moment each run.
+      const before = acked.size;
+      for (let waited = 0; acked.size < before + 100 && waited < 20_000; waited += 10) {
+        await new Promise((r) => setTimeout(r, 10));
+      }
       await new Promise((r) => setTimeout(r, killAfterMs));
       child.kill('SIGKILL');
       stop = true;
