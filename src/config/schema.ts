@@ -17,14 +17,18 @@ export const parseDuration = (text: string): number | undefined => {
   return Math.round(Number(m[1]) * (UNIT_MS[m[2] as string] as number));
 };
 
-export const duration = z.string().transform((text, ctx) => {
-  const ms = parseDuration(text);
-  if (ms === undefined || ms <= 0) {
-    ctx.addIssue({ code: 'custom', message: `"${text}" is not a duration: write e.g. 30m, 24h, 7d` });
-    return z.NEVER;
-  }
-  return ms;
-});
+/** A duration string as milliseconds; `0s` is accepted only where zero means "off". */
+const durationSchema = (opts: { allowZero: boolean; example: string }) =>
+  z.string().transform((text, ctx) => {
+    const ms = parseDuration(text);
+    if (ms === undefined || ms < 0 || (ms === 0 && !opts.allowZero)) {
+      ctx.addIssue({ code: 'custom', message: `"${text}" is not a duration: write e.g. ${opts.example}` });
+      return z.NEVER;
+    }
+    return ms;
+  });
+
+export const duration = durationSchema({ allowZero: false, example: '30m, 24h, 7d' });
 
 const name = z.string().min(1, 'must not be empty');
 
@@ -96,17 +100,7 @@ export const segmentRefreshSchema = z.strictObject({
    * How often every profile's segments are re-evaluated without an event (windows age, definitions change).
    * A sweep also runs at start, so a changed segment definition applies to everyone. `0s` turns sweeps off.
    */
-  interval: z
-    .string()
-    .transform((text, ctx) => {
-      const ms = parseDuration(text);
-      if (ms === undefined) {
-        ctx.addIssue({ code: 'custom', message: `"${text}" is not a duration: write e.g. 15m, 1h` });
-        return z.NEVER;
-      }
-      return ms;
-    })
-    .default(15 * 60_000),
+  interval: durationSchema({ allowZero: true, example: '15m, 1h' }).default(15 * 60_000),
   /** Profiles re-evaluated per transaction: small enough that ingest never waits long behind a sweep. */
   batchSize: z.number().int().min(1).max(10_000).default(500),
 });

@@ -5,6 +5,7 @@ import {
   type JsonObject,
   type MergeRecord,
   type PathwiseEvent,
+  type Profile,
 } from '../domain/index.js';
 import type { ComputedTraitConfig, IdentityConfig, SegmentConfig } from '../config/index.js';
 import type { StoreWriter } from '../store/index.js';
@@ -66,16 +67,8 @@ export class ProfileService {
     profile.lastSeen = Math.max(profile.lastSeen, event.timestamp);
     applyComputed(profile, event, this.settings.computedTraits, now);
 
-    const { members, entered, exited } = evaluateSegments(
-      profile,
-      this.segments,
-      this.settings.computedTraits,
-      now,
-    );
-    profile.segments = members;
-    profile.version += 1;
-    profile.updatedAt = now;
-    await w.saveProfile(profile);
+    const { members, entered, exited } = this.evaluate(profile, now);
+    await this.save(w, profile, members, now);
 
     const seq = await w.appendEvent({
       ...event,
@@ -96,17 +89,9 @@ export class ProfileService {
     const profile = await w.getProfile(profileId);
     if (profile === undefined) return { entered: [], exited: [] };
     const now = this.deps.now();
-    const { members, entered, exited } = evaluateSegments(
-      profile,
-      this.segments,
-      this.settings.computedTraits,
-      now,
-    );
+    const { members, entered, exited } = this.evaluate(profile, now);
     if (entered.length === 0 && exited.length === 0) return { entered, exited };
-    profile.segments = members;
-    profile.version += 1;
-    profile.updatedAt = now;
-    await w.saveProfile(profile);
+    await this.save(w, profile, members, now);
     await this.recordSegmentChanges(
       w,
       profile.id,
@@ -116,6 +101,18 @@ export class ProfileService {
       now,
     );
     return { entered, exited };
+  }
+
+  private evaluate(profile: Profile, now: number) {
+    return evaluateSegments(profile, this.segments, this.settings.computedTraits, now);
+  }
+
+  /** Every write of a profile goes through here: new membership, next version, stamped with the time. */
+  private async save(w: StoreWriter, profile: Profile, members: string[], now: number): Promise<void> {
+    profile.segments = members;
+    profile.version += 1;
+    profile.updatedAt = now;
+    await w.saveProfile(profile);
   }
 
   private async recordSegmentChanges(

@@ -103,29 +103,31 @@ export class SqliteWriter implements StoreWriter {
   }
 
   async hasMessage(source: string, messageId: string): Promise<boolean> {
-    for (const row of this.s.hasMessage.iterate(messageHash(source, messageId))) {
+    if (this.isStored(source, messageId, messageHash(source, messageId))) return true;
+    this.checkedNew.add(`${source}\u0000${messageId}`);
+    return false;
+  }
+
+  /** The dedup index holds hashes, which may collide: a hit counts only if the stored strings match. */
+  private isStored(source: string, messageId: string, hash: number): boolean {
+    for (const row of this.s.hasMessage.iterate(hash)) {
       if (row.source === source && row.message_id === messageId) return true;
     }
-    this.checkedNew.add(`${source}\u0000${messageId}`);
     return false;
   }
 
   async appendEvent(event: EventToAppend): Promise<number> {
     // The dedup index is not UNIQUE (hashes may collide), so the log itself refuses a second copy here.
     // The usual caller has just asked hasMessage in this transaction: no need to look twice.
-    const key = `${event.source}\u0000${event.messageId}`;
-    const known = this.checkedNew.delete(key) ? false : await this.hasMessage(event.source, event.messageId);
-    this.checkedNew.delete(key);
-    if (known) {
+    const hash = messageHash(event.source, event.messageId);
+    const checked = this.checkedNew.delete(`${event.source}\u0000${event.messageId}`);
+    if (!checked && this.isStored(event.source, event.messageId, hash)) {
       throw new PathwiseError(
         'PW_ERR_STORE_CONFLICT',
         `event ${event.source}/${event.messageId} is already stored`,
       );
     }
-    return Number(
-      this.s.insertEvent.run(messageHash(event.source, event.messageId), ...eventParams(event))
-        .lastInsertRowid,
-    );
+    return Number(this.s.insertEvent.run(hash, ...eventParams(event)).lastInsertRowid);
   }
 
   async findProfileIds(keys: IdentityKey[]): Promise<Map<string, string>> {
