@@ -1,34 +1,17 @@
 import { z } from 'zod';
 
-/** Durations in config are written `30s`, `15m`, `24h`, `7d`, `2w`. */
-const DURATION_RE = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)$/;
-const UNIT_MS: Record<string, number> = {
-  ms: 1,
-  s: 1000,
-  m: 60_000,
-  h: 3_600_000,
-  d: 86_400_000,
-  w: 604_800_000,
-};
+import { duration, durationSchema } from './duration.js';
+import {
+  actionSchema,
+  explorationSchema,
+  goalSchema,
+  holdoutSchema,
+  modelSchema,
+  placementSchema,
+  policySchema,
+} from './decisioning.js';
 
-export const parseDuration = (text: string): number | undefined => {
-  const m = DURATION_RE.exec(text.trim());
-  if (!m) return undefined;
-  return Math.round(Number(m[1]) * (UNIT_MS[m[2] as string] as number));
-};
-
-/** A duration string as milliseconds; `0s` is accepted only where zero means "off". */
-const durationSchema = (opts: { allowZero: boolean; example: string }) =>
-  z.string().transform((text, ctx) => {
-    const ms = parseDuration(text);
-    if (ms === undefined || ms < 0 || (ms === 0 && !opts.allowZero)) {
-      ctx.addIssue({ code: 'custom', message: `"${text}" is not a duration: write e.g. ${opts.example}` });
-      return z.NEVER;
-    }
-    return ms;
-  });
-
-export const duration = durationSchema({ allowZero: false, example: '30m, 24h, 7d' });
+export { parseDuration, duration } from './duration.js';
 
 const name = z.string().min(1, 'must not be empty');
 
@@ -137,6 +120,13 @@ export const configSchema = z.strictObject({
   segmentRefresh: segmentRefreshSchema.default({ interval: 15 * 60_000, batchSize: 500 }),
   ingest: ingestSchema.default({ maxEventBytes: 32 * 1024, maxBatchBytes: 500 * 1024 }),
   storage: storageSchema.default({ synchronous: 'full' }),
+  goal: goalSchema.optional(),
+  placements: z.array(placementSchema).default([]),
+  actions: z.array(actionSchema).default([]),
+  policy: policySchema.default(policySchema.parse({})),
+  holdout: holdoutSchema.default(holdoutSchema.parse({})),
+  exploration: explorationSchema.default(explorationSchema.parse({})),
+  model: modelSchema.default(modelSchema.parse({})),
 });
 
 export type PathwiseConfig = z.output<typeof configSchema>;

@@ -1,3 +1,4 @@
 export * from './event.js';
 export * from './profile.js';
 export * from './clock.js';
+export * from './decision.js';
