@@ -32,6 +32,14 @@ export const ERRORS = {
     retryable: false,
     message: 'Unknown import format %s (use jsonl or csv)',
   },
+  PW_ERR_DECIDE_INVALID: { status: 400, retryable: false, message: 'Invalid decision request: %s' },
+  PW_ERR_DECIDE_PLACEMENT: {
+    status: 400,
+    retryable: false,
+    message: 'Unknown placement %s: declare it under `placements:` in the config',
+  },
+  PW_ERR_DECISION_NOT_FOUND: { status: 404, retryable: false, message: 'No decision with id %s' },
+  PW_ERR_OUTCOME_INVALID: { status: 400, retryable: false, message: 'Invalid outcome: %s' },
   PW_ERR_STORE_CONFLICT: {
     status: 409,
     retryable: false,

@@ -12,6 +12,18 @@ import { buildServer } from './server/index.js';
 import type { FastifyInstance } from 'fastify';
 import { systemClock } from './util/system-clock.js';
 import { newId } from './util/ids.js';
+import { randomSeed } from './util/seed.js';
+import { seededRng } from './learn/index.js';
+import {
+  DecisionService,
+  LAST_GOAL_TRAIT,
+  Learner,
+  OutcomeService,
+  outcomesFromEvent,
+  type DecisionSettings,
+} from './orchestrate/index.js';
+import { parseConfig, type ConfigIssue } from './config/index.js';
+import type { ComputedTraitConfig } from './config/index.js';
 
 /** Everything one Pathwise process runs, wired together (the composition root; adapters are chosen here). */
 export interface Runtime {
@@ -22,9 +34,20 @@ export interface Runtime {
   /** Re-evaluates segments of silent customers; `serve` starts it, one-shot commands do not. */
   refresher: SegmentRefresher;
   ingest: IngestService;
+  decisions: DecisionService;
+  outcomes: OutcomeService;
+  learner: Learner;
   metrics: ServerMetrics;
   logger: Logger;
   keys: Keys;
+  /**
+   * Validates new config text and, when it is valid, swaps in its decisioning sections (goal, placements,
+   * actions, policy, holdout, exploration). A config with any error is refused as a whole: the running
+   * config stays. Returns the issues, or which changed sections need a restart to apply.
+   */
+  /** Starts the background sweeps `serve` runs (segment refresh, settling decisions whose window ended). */
+  startBackground(): void;
+  reconfigure(text: string): { ok: true; restartNeeded: string[] } | { ok: false; issues: ConfigIssue[] };
   close(): Promise<void>;
 }
 
@@ -34,7 +57,43 @@ export interface RuntimeOptions {
   env?: NodeJS.ProcessEnv;
   logger?: Logger;
   clock?: Clock;
+  /** Seeds the decision engine's randomness (tests); a random seed otherwise. */
+  seed?: number;
 }
+
+/** When a goal is set, every profile keeps the time it was last reached (for the conversion cool-down). */
+const withGoalTrait = (config: PathwiseConfig): ComputedTraitConfig[] =>
+  config.goal === undefined || config.computedTraits.some((c) => c.name === LAST_GOAL_TRAIT)
+    ? config.computedTraits
+    : [...config.computedTraits, { name: LAST_GOAL_TRAIT, kind: 'last', event: config.goal.event }];
+
+const decisionSettings = (config: PathwiseConfig): DecisionSettings => ({
+  goal: config.goal,
+  actions: config.actions,
+  placements: config.placements,
+  policy: config.policy,
+  holdout: config.holdout,
+  exploration: config.exploration,
+  model: config.model,
+  computedTraits: withGoalTrait(config),
+});
+
+/** Sections that only apply at start. */
+const RESTART_SECTIONS = [
+  'sources',
+  'admin',
+  'identity',
+  'trackingPlan',
+  'computedTraits',
+  'segments',
+  'segmentRefresh',
+  'ingest',
+  'storage',
+  'model',
+] as const;
+
+/** How often decisions whose attribution window ended are settled (zero or engagement reward). */
+const OUTCOME_SWEEP_MS = 30_000;
 
 /**
  * Write keys from config `sources:` plus `PATHWISE_WRITE_KEYS` (comma-separated; `name:key` names the source,
@@ -92,12 +151,42 @@ export const openRuntime = async (opts: RuntimeOptions): Promise<Runtime> => {
   const now = () => clock.now();
   const settings = {
     identity: config.identity,
-    computedTraits: config.computedTraits,
+    computedTraits: withGoalTrait(config),
     segments: config.segments,
   };
   const profiles = new ProfileService(settings, { newId, now });
   const metrics = new ServerMetrics();
-  const ingest = new IngestService(config, { store, profiles, now, newId, metrics });
+  let learner: Learner;
+  try {
+    learner = await Learner.open(store, config.model, { snapshotEvery: 1000, now });
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+  const rng = seededRng(opts.seed ?? randomSeed());
+  const decisions = new DecisionService(decisionSettings(config), {
+    store,
+    profiles,
+    learner,
+    now,
+    newId,
+    rng,
+  });
+  const outcomes = new OutcomeService(config.goal, { store, learner, now, newId });
+  let current = config;
+  const catchUp = () =>
+    void learner.catchUp().catch((err: unknown) => logger.error({ err }, 'model update failed; will retry'));
+  const ingest = new IngestService(config, {
+    store,
+    profiles,
+    now,
+    newId,
+    metrics,
+    hooks: {
+      afterApply: (w, event, profileId) => outcomesFromEvent(w, current.goal, event, profileId),
+      resolved: catchUp,
+    },
+  });
   const queries = new ProfileQueries(store.read, settings, now);
   const refresher = new SegmentRefresher(store, profiles, {
     intervalMs: config.segments.length === 0 ? 0 : config.segmentRefresh.interval,
@@ -111,12 +200,43 @@ export const openRuntime = async (opts: RuntimeOptions): Promise<Runtime> => {
     queries,
     refresher,
     ingest,
+    decisions,
+    outcomes,
+    learner,
     metrics,
     logger,
     keys,
+    startBackground: () => {
+      refresher.start();
+      outcomes.start(OUTCOME_SWEEP_MS, (err) =>
+        logger.error({ err }, 'settling expired decisions failed; will retry at the next interval'),
+      );
+    },
+    reconfigure: (text) => {
+      const parsed = parseConfig(text);
+      if (!parsed.ok) return { ok: false, issues: parsed.issues };
+      const next = parsed.config;
+      const restartNeeded = RESTART_SECTIONS.filter(
+        (k) => JSON.stringify(next[k]) !== JSON.stringify(current[k]),
+      ).map(String);
+      // The model's settings shape its weights: a change applies at the next start, so keep the running ones.
+      decisions.reconfigure({
+        ...decisionSettings(next),
+        model: current.model,
+        computedTraits: withGoalTrait(current),
+      });
+      outcomes.reconfigure(next.goal);
+      current = { ...next, model: current.model, computedTraits: current.computedTraits };
+      return { ok: true, restartNeeded };
+    },
     close: async () => {
       await refresher.stop();
-      await store.close();
+      await outcomes.stop();
+      try {
+        await learner.snapshot();
+      } finally {
+        await store.close();
+      }
     },
   };
 };
@@ -125,6 +245,8 @@ export const openRuntime = async (opts: RuntimeOptions): Promise<Runtime> => {
 export const serverFor = (rt: Runtime): FastifyInstance =>
   buildServer({
     ingest: rt.ingest,
+    decisions: rt.decisions,
+    outcomes: rt.outcomes,
     profiles: rt.queries,
     reader: rt.store.read,
     keys: rt.keys,

@@ -1,5 +1,6 @@
 import { Environment } from '@marcbachmann/cel-js';
 import { formatPath } from './path.js';
+import { checkDecisioning } from './check-decisioning.js';
 
 export interface SemanticIssue {
   path: string;
@@ -7,21 +8,44 @@ export interface SemanticIssue {
   message: string;
 }
 
+/** Records one problem at a path of the raw document. */
+export type AddIssue = (pathParts: PropertyKey[], message: string) => void;
+
+/** A variable an expression may use, with its CEL type. */
+export interface CelVariable {
+  readonly name: string;
+  readonly type: string;
+}
+
+/** A CEL environment that declares exactly these variables. */
+export const celEnvironment = (variables: readonly CelVariable[]): Environment =>
+  variables.reduce((env, v) => env.registerVariable(v.name, v.type), new Environment());
+
 /** The variables a segment expression may use (see profiles/core/segments.ts), declared for type checking. */
-const segmentEnv = new Environment()
-  .registerVariable('traits', 'map<string, dyn>')
-  .registerVariable('computed', 'map<string, dyn>')
-  .registerVariable('segments', 'list<string>')
-  .registerVariable('now', 'google.protobuf.Timestamp');
+export const SEGMENT_VARIABLES: readonly CelVariable[] = [
+  { name: 'traits', type: 'map<string, dyn>' },
+  { name: 'computed', type: 'map<string, dyn>' },
+  { name: 'segments', type: 'list<string>' },
+  { name: 'now', type: 'google.protobuf.Timestamp' },
+];
+const segmentEnv = celEnvironment(SEGMENT_VARIABLES);
 
 const CEL_DURATION = /duration\(\s*"([^"]*)"\s*\)/g;
 const CEL_DURATION_OK = /^-?(\d+(\.\d+)?(h|m|s|ms|us|ns))+$/;
 
-/** Type-checks a segment expression; returns why it is unusable, or undefined when it is fine. */
-export const checkSegmentExpression = (where: string): string | undefined => {
+/**
+ * Checks a CEL condition against an environment: it parses, uses only the declared variables, gives a
+ * boolean (or `dyn`, decided at run time) and writes CEL durations correctly. Returns why it is unusable,
+ * or undefined when it is fine.
+ */
+export const checkCondition = (
+  env: Environment,
+  variables: readonly CelVariable[],
+  expr: string,
+): string | undefined => {
   let result: { valid: boolean; type?: string; error?: unknown };
   try {
-    result = segmentEnv.check(where) as typeof result;
+    result = env.check(expr) as typeof result;
   } catch (err) {
     return `expression does not parse: ${celMessage(err)}`;
   }
@@ -29,12 +53,12 @@ export const checkSegmentExpression = (where: string): string | undefined => {
     const parseError = isRecord(result.error) && result.error.name === 'ParseError';
     return parseError
       ? `expression does not parse: ${celMessage(result.error)}`
-      : `expression is not valid: ${celMessage(result.error)} (variables: traits, computed, segments, now)`;
+      : `expression is not valid: ${celMessage(result.error)} (variables: ${variables.map((v) => v.name).join(', ')})`;
   }
   if (result.type !== 'bool' && result.type !== 'dyn') {
     return `expression must be true or false, but it gives ${result.type}`;
   }
-  for (const m of where.matchAll(CEL_DURATION)) {
+  for (const m of expr.matchAll(CEL_DURATION)) {
     if (!CEL_DURATION_OK.test(m[1] ?? '')) {
       return `duration("${m[1]}") is not a CEL duration: use h, m, s (e.g. duration("720h") for 30 days)`;
     }
@@ -42,34 +66,40 @@ export const checkSegmentExpression = (where: string): string | undefined => {
   return undefined;
 };
 
-const isRecord = (v: unknown): v is Record<string, unknown> =>
+/** Type-checks a segment expression; returns why it is unusable, or undefined when it is fine. */
+export const checkSegmentExpression = (where: string): string | undefined =>
+  checkCondition(segmentEnv, SEGMENT_VARIABLES, where);
+
+export const isRecord = (v: unknown): v is Record<string, unknown> =>
   v !== null && typeof v === 'object' && !Array.isArray(v);
 
+/** Reports every entry of `list` whose string `key` repeats an earlier one, at `[...at, i, key]`. */
+export const checkUnique = (list: unknown, at: PropertyKey[], key: string, what: string, add: AddIssue) => {
+  if (!Array.isArray(list)) return;
+  const seen = new Map<unknown, number>();
+  list.forEach((item, i) => {
+    if (!isRecord(item) || typeof item[key] !== 'string') return;
+    const first = seen.get(item[key]);
+    if (first === undefined) seen.set(item[key], i);
+    else add([...at, i, key], `duplicate ${what} "${String(item[key])}" (first at index ${first})`);
+  });
+};
+
 /**
- * Checks zod cannot express: uniqueness across lists, and that every expression parses and type-checks.
- * Works on the raw document, so these problems are reported together with the schema's own.
+ * Checks zod cannot express: uniqueness across lists, references between sections, and that every
+ * expression parses and type-checks. Works on the raw document, so these problems are reported together
+ * with the schema's own.
  */
 export const checkConfig = (raw: unknown): SemanticIssue[] => {
   const issues: SemanticIssue[] = [];
   if (!isRecord(raw)) return issues;
-  const add = (pathParts: PropertyKey[], message: string) =>
+  const add: AddIssue = (pathParts, message) =>
     issues.push({ path: formatPath(pathParts), pathParts, message });
 
-  const unique = (section: string, key: string, what: string) => {
-    const list = raw[section];
-    if (!Array.isArray(list)) return;
-    const seen = new Map<unknown, number>();
-    list.forEach((item, i) => {
-      if (!isRecord(item) || typeof item[key] !== 'string') return;
-      const first = seen.get(item[key]);
-      if (first === undefined) seen.set(item[key], i);
-      else add([section, i, key], `duplicate ${what} "${String(item[key])}" (first at index ${first})`);
-    });
-  };
-  unique('sources', 'name', 'source name');
-  unique('sources', 'writeKey', 'write key');
-  unique('computedTraits', 'name', 'computed trait');
-  unique('segments', 'name', 'segment');
+  checkUnique(raw.sources, ['sources'], 'name', 'source name', add);
+  checkUnique(raw.sources, ['sources'], 'writeKey', 'write key', add);
+  checkUnique(raw.computedTraits, ['computedTraits'], 'name', 'computed trait', add);
+  checkUnique(raw.segments, ['segments'], 'name', 'segment', add);
 
   if (Array.isArray(raw.sources)) {
     raw.sources.forEach((s, i) => {
@@ -84,6 +114,7 @@ export const checkConfig = (raw: unknown): SemanticIssue[] => {
       if (problem !== undefined) add(['segments', i, 'where'], problem);
     });
   }
+  checkDecisioning(raw, add);
   return issues;
 };
 

@@ -11,6 +11,11 @@ const id = z
   .min(1, 'must not be empty')
   .regex(/^[A-Za-z0-9_.-]+$/, 'use letters, digits, _ . - only');
 const name = z.string().min(1, 'must not be empty');
+/** A fraction from 0 to `max`; one message for both bounds, so it states the range. */
+const share = (max: number, example: number) => {
+  const message = `a share from 0 to ${max}, e.g. ${example}`;
+  return z.number().min(0, message).max(max, message);
+};
 
 /** Channels an action can use. `web` content is served by `POST /v1/decide` to a placement. */
 export const CHANNELS = ['email', 'sms', 'push', 'webhook', 'web'] as const;
@@ -22,6 +27,14 @@ const isoDate = z.string().transform((text, ctx) => {
     ctx.addIssue({
       code: 'custom',
       message: `"${text}" is not a date: write e.g. 2026-12-01 or 2026-12-01T09:00:00Z`,
+    });
+    return z.NEVER;
+  }
+  // Without a zone, Date.parse reads a date-time as the server's local time: refuse the ambiguity.
+  if (/[T ]\d/i.test(text) && !/(Z|[+-]\d{2}:?\d{2})$/i.test(text)) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `"${text}" has a time but no time zone: add Z or an offset, e.g. ${text}Z or ${text}+01:00`,
     });
     return z.NEVER;
   }
@@ -61,7 +74,8 @@ export const goalSchema = z.strictObject({
         /** Short name used by `POST /v1/decisions/:id/outcome` (`{"type": "click"}`). */
         name: id,
         event: name,
-        weight: z.number().min(0).max(1),
+        /** What the signal is worth as a share of reaching the goal. */
+        weight: share(1, 0.2),
       }),
     )
     .default([]),
@@ -167,16 +181,16 @@ export const policySchema = z.strictObject({
 
 export const holdoutSchema = z.strictObject({
   /** Share of customers (0–0.5) kept from autonomous actions, to measure uplift. */
-  share: z.number().min(0).max(0.5).default(0.1),
+  share: share(0.5, 0.1).default(0.1),
   /** Changing the salt reassigns everyone; keep it stable. */
   salt: name.default('pathwise-holdout'),
 });
 
 export const explorationSchema = z.strictObject({
   /** Every eligible option keeps at least `min / options` probability (so logged data covers them). */
-  min: z.number().min(0).max(0.5).default(0.02),
+  min: share(0.5, 0.02).default(0.02),
   /** Decisions that differ from the best-known choice are at most this share. */
-  max: z.number().min(0).max(1).default(0.3),
+  max: share(1, 0.3).default(0.3),
 });
 
 export const modelSchema = z.strictObject({

@@ -11,6 +11,18 @@ export type Stored =
   | { status: 'duplicate' }
   | { status: 'dead-lettered' };
 
+/**
+ * Runs inside the ingest transaction after an event was applied to its profile (reward attribution does,
+ * so an outcome commits atomically with its event). Returns how many decisions it resolved.
+ */
+export type AfterApply = (w: StoreWriter, event: PathwiseEvent, profileId: string) => Promise<number>;
+
+export interface CommitHooks {
+  afterApply?: AfterApply;
+  /** Called after a commit in which `afterApply` resolved decisions (the learner catches up then). */
+  resolved?: (count: number) => void;
+}
+
 interface Job {
   entries: Entry[];
   resolve: (r: Stored[]) => void;
@@ -32,8 +44,11 @@ export class GroupCommitter {
     private readonly store: Store,
     private readonly profiles: ProfileService,
     private readonly metrics: IngestMetrics,
+    private readonly hooks: CommitHooks = {},
     private readonly maxGroupEvents = 5000,
   ) {}
+
+  private resolvedInGroup = 0;
 
   submit(entries: Entry[]): Promise<Stored[]> {
     return new Promise((resolve, reject) => {
@@ -67,6 +82,7 @@ export class GroupCommitter {
 
   private async commitGroup(group: Job[], n: number): Promise<void> {
     const started = performance.now();
+    this.resolvedInGroup = 0;
     try {
       const results = await this.store.write(async (w) => {
         const out: Stored[][] = [];
@@ -74,6 +90,7 @@ export class GroupCommitter {
         return out;
       });
       this.metrics.commit((performance.now() - started) / 1000, n);
+      if (this.resolvedInGroup > 0) this.hooks.resolved?.(this.resolvedInGroup);
       group.forEach((job, i) => job.resolve(results[i] ?? []));
     } catch (err) {
       if (group.length === 1) {
@@ -94,6 +111,8 @@ export class GroupCommitter {
         out.push({ status: 'duplicate' });
       } else {
         const applied = await this.profiles.apply(w, entry.event, entry.violations);
+        if (this.hooks.afterApply !== undefined)
+          this.resolvedInGroup += await this.hooks.afterApply(w, entry.event, applied.profileId);
         out.push({ status: 'accepted', seq: applied.seq, profileId: applied.profileId });
       }
     }

@@ -7,7 +7,7 @@ import { normalizeEvent, type NormalizeContext } from './normalize.js';
 import { parseBatchEnvelope } from './batch.js';
 import { jsonByteLength } from './size.js';
 import { checkTrackingPlan } from './tracking-plan.js';
-import { GroupCommitter, type Entry } from './committer.js';
+import { GroupCommitter, type CommitHooks, type Entry } from './committer.js';
 import { noMetrics, type IngestMetrics } from './metrics.js';
 
 export type Outcome =
@@ -30,6 +30,7 @@ export interface IngestDeps {
   now: () => number;
   newId: () => string;
   metrics?: IngestMetrics;
+  hooks?: CommitHooks;
 }
 
 /** Dead-letter payloads are kept whole up to this size, so a hostile client cannot bloat the store. */
@@ -48,7 +49,7 @@ export class IngestService {
     private readonly deps: IngestDeps,
   ) {
     this.metrics = deps.metrics ?? noMetrics;
-    this.committer = new GroupCommitter(deps.store, deps.profiles, this.metrics);
+    this.committer = new GroupCommitter(deps.store, deps.profiles, this.metrics, deps.hooks);
   }
 
   /** One Segment call (`/v1/track` …); the type comes from the route. */

@@ -95,6 +95,18 @@ export class ProfileQueries {
 export const timelineView = (item: TimelineItem) => {
   if (item.kind === 'merge')
     return { ...item, at: iso(item.at), merge: { ...item.merge, at: iso(item.merge.at) } };
+  if (item.kind === 'decision') {
+    const d = item.decision;
+    return {
+      ...item,
+      at: iso(item.at),
+      decision: {
+        ...d,
+        sendAt: d.sendAt === null ? null : iso(d.sendAt),
+        ...(d.resolution === undefined ? {} : { resolution: { ...d.resolution, at: iso(d.resolution.at) } }),
+      },
+    };
+  }
   const { timestamp, receivedAt, sentAt, originalTimestamp, ...rest } = item.event;
   return {
     ...item,

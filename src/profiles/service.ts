@@ -81,6 +81,41 @@ export class ProfileService {
   }
 
   /**
+   * Creates the profile for identifiers no profile holds yet (a decision asked for an unknown customer), linking
+   * them, without writing an event. Returns the existing profile when one of them is already known.
+   */
+  async ensure(
+    w: StoreWriter,
+    ids: { userId?: string; anonymousId?: string },
+    source: string,
+  ): Promise<Profile> {
+    const now = this.deps.now();
+    const probe: PathwiseEvent = {
+      messageId: `ensure:${this.deps.newId()}`,
+      source,
+      type: 'track',
+      event: 'Decision Requested',
+      ...(ids.userId === undefined ? {} : { userId: ids.userId }),
+      ...(ids.anonymousId === undefined ? {} : { anonymousId: ids.anonymousId }),
+      timestamp: now,
+      receivedAt: now,
+      properties: {},
+      traits: {},
+      context: {},
+    };
+    const { profile, isNew, merges } = await resolveProfile(w, probe, this.settings.identity, {
+      newId: this.deps.newId,
+      now,
+    });
+    for (const merge of merges) await w.recordMerge(merge);
+    if (isNew || merges.length > 0) {
+      const { members } = this.evaluate(profile, now);
+      await this.save(w, profile, members, now);
+    }
+    return profile;
+  }
+
+  /**
    * Re-evaluates one profile's segments at the current time, without an event: time-windowed traits age and
    * segment definitions change, so membership can change while a customer is silent. Saves and records
    * Segment Entered/Exited only when membership changed. Returns the changes.

@@ -1,6 +1,7 @@
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { IngestService } from '../ingest/index.js';
+import type { DecisionService, OutcomeService } from '../orchestrate/index.js';
 import type { ProfileQueries } from '../profiles/index.js';
 import type { StoreReader } from '../store/index.js';
 import { PathwiseError, isPathwiseError } from '../errors.js';
@@ -12,9 +13,12 @@ import { registerCors } from './cors.js';
 import { ingestRoutes } from './routes/ingest.js';
 import { queryRoutes } from './routes/query.js';
 import { opsRoutes } from './routes/ops.js';
+import { decideRoutes } from './routes/decide.js';
 
 export interface ServerDeps {
   ingest: IngestService;
+  decisions: DecisionService;
+  outcomes: OutcomeService;
   profiles: ProfileQueries;
   reader: StoreReader;
   keys: Keys;
@@ -59,6 +63,7 @@ export const buildServer = (deps: ServerDeps): FastifyInstance => {
   });
 
   ingestRoutes(app, { ingest: deps.ingest, keys: deps.keys, ...deps.limits });
+  decideRoutes(app, { decisions: deps.decisions, outcomes: deps.outcomes, keys: deps.keys });
   queryRoutes(app, { profiles: deps.profiles, ingest: deps.ingest, keys: deps.keys });
   opsRoutes(app, { reader: deps.reader, metrics: deps.metrics });
   return app;

@@ -1,4 +1,15 @@
-import type { IdentityKey, MergeRecord, PathwiseEvent, Profile, StoredEvent } from '../domain/index.js';
+import type {
+  Channel,
+  Decision,
+  DecisionMode,
+  IdentityKey,
+  MergeRecord,
+  Outcome,
+  PathwiseEvent,
+  Profile,
+  SparseFeatures,
+  StoredEvent,
+} from '../domain/index.js';
 
 /** An event to append, once its profile is known. */
 export interface EventToAppend extends PathwiseEvent {
@@ -24,9 +35,75 @@ export interface DeadLetter extends DeadLetterInput {
   id: number;
 }
 
+/** The final outcome a decision is resolved with: what the model learns from it. */
+export interface FinalOutcome {
+  /** The learning target, in [0, 1]. */
+  reward: number;
+  /** Business value reached. */
+  value: number;
+  at: number;
+  kind: Outcome['kind'];
+}
+
+export interface Resolution extends FinalOutcome {
+  /** Position in the reward log: strictly increasing in resolution order (model replay resumes after one). */
+  resolvedSeq: number;
+}
+
+/** A decision with every outcome recorded for it (oldest first) and its final outcome, once resolved. */
+export type StoredDecision = Decision & { outcomes: Outcome[]; resolution?: Resolution };
+
+/** A decision as the timeline shows it: what was chosen and why in one sentence, not the full trace. */
+export interface DecisionSummary extends Pick<
+  Decision,
+  'id' | 'actionId' | 'channel' | 'sendAt' | 'mode' | 'propensity' | 'holdout' | 'modelVersion'
+> {
+  /** `explanation.summary`. */
+  summary: string;
+  resolution?: Resolution;
+}
+
+/** A past contact with the customer, for the contact policy (frequency caps, fatigue). */
+export interface ContactRecord {
+  decisionId: string;
+  actionId: string;
+  channel: Channel;
+  at: number;
+  sendAt: number | null;
+  /** Whether any goal or engagement outcome was recorded for it. */
+  responded: boolean;
+}
+
+/** One entry of the reward log: a resolved decision as the learner (and offline evaluation) needs it. */
+export interface ResolvedRecord {
+  resolvedSeq: number;
+  decisionId: string;
+  /** Null: the decision was to do nothing. */
+  actionId: string | null;
+  features: SparseFeatures;
+  reward: number;
+  /** When the decision was resolved (not when it was made). */
+  at: number;
+  holdout: boolean;
+  /** How the choice was made: a learner skips what no policy chose (holdout, kill switch). */
+  mode: DecisionMode;
+  /** Probability the logging policy had of this choice, in (0, 1]. */
+  propensity: number;
+}
+
+/** A serialized model, with the reward-log position it includes: replay `resolvedSince(resolvedSeq)` on top. */
+export interface ModelSnapshot {
+  version: number;
+  at: number;
+  resolvedSeq: number;
+  /** The serialized model (the learner's format; opaque to the store). */
+  data: string;
+}
+
 export type TimelineItem =
   | { kind: 'event'; at: number; seq: number; event: StoredEvent }
-  | { kind: 'merge'; at: number; seq: number; merge: Omit<MergeRecord, 'fromSnapshot'> };
+  | { kind: 'merge'; at: number; seq: number; merge: Omit<MergeRecord, 'fromSnapshot'> }
+  | { kind: 'decision'; at: number; seq: number; decision: DecisionSummary };
 
 export interface Page<T> {
   items: T[];
@@ -34,11 +111,35 @@ export interface Page<T> {
   next?: string;
 }
 
+/** The decision log inside a write transaction: decisions, their outcomes, and model snapshots. */
+export interface DecisionWriter {
+  /** Logs a decision; a second decision with the same id is refused with PW_ERR_STORE_CONFLICT. */
+  saveDecision(d: Decision): Promise<void>;
+  getDecision(id: string): Promise<StoredDecision | undefined>;
+  /**
+   * Decisions of the profile made at or after `since` and not resolved yet, oldest first: the ones a goal
+   * event arriving now may be attributed to.
+   */
+  openDecisions(profileId: string, since: number): Promise<Decision[]>;
+  /**
+   * Records an outcome of a decision (resolved or not). Idempotent on (decisionId, cause): returns false, and
+   * changes nothing, if that pair was already recorded. Throws if the decision does not exist.
+   */
+  addOutcome(o: Outcome): Promise<boolean>;
+  /**
+   * Sets the decision's final outcome, once. Returns its `resolvedSeq` (strictly greater than every one
+   * returned before), or undefined if the decision was already resolved or does not exist.
+   */
+  resolveDecision(decisionId: string, final: FinalOutcome): Promise<number | undefined>;
+  /** Stores a model snapshot; only the few newest saved are kept. */
+  saveModelSnapshot(s: ModelSnapshot): Promise<void>;
+}
+
 /**
  * Writes made inside one transaction. Every method sees the writes made before it in the same transaction.
  * Implementations: store/sqlite (embedded default), store/postgres (scale-out, later).
  */
-export interface StoreWriter {
+export interface StoreWriter extends DecisionWriter {
   /** Whether (source, messageId) was already stored — across restarts, and earlier in this transaction. */
   hasMessage(source: string, messageId: string): Promise<boolean>;
   /** Appends to the event log; returns its sequence number (increasing in append order). */
@@ -52,20 +153,38 @@ export interface StoreWriter {
   /** Inserts or replaces the profile; also keeps the segment-membership index in step with `segments`. */
   saveProfile(profile: Profile): Promise<void>;
   /**
-   * Folds profile `fromId` into `intoId`: its identities and events now belong to `intoId`, and `fromId`
-   * is kept only as a pointer (so late lookups by its id still resolve). Does not touch `intoId`'s row.
+   * Folds profile `fromId` into `intoId`: its identities, events, decisions and outcomes now belong to
+   * `intoId`, and `fromId` is kept only as a pointer (so late lookups by its id still resolve). Does not touch
+   * `intoId`'s row.
    */
   foldProfile(fromId: string, intoId: string, at: number): Promise<void>;
   recordMerge(merge: MergeRecord): Promise<void>;
   addDeadLetter(entry: DeadLetterInput): Promise<void>;
 }
 
-export interface StoreReader {
+/** Reads of the decision log (committed data only). */
+export interface DecisionReader {
+  getDecision(id: string): Promise<StoredDecision | undefined>;
+  /** Decisions of the profile that chose an action, made at or after `since`, newest first. */
+  recentDecisions(profileId: string, since: number): Promise<ContactRecord[]>;
+  /** Time of the profile's latest goal outcome (for the conversion cool-down); undefined if none. */
+  lastGoalAt(profileId: string): Promise<number | undefined>;
+  /** Number of decisions per chosen action made at or after `since` (budgets); actions with none are absent. */
+  actionSendCounts(since: number): Promise<Map<string, number>>;
+  /** Unresolved decisions whose attribution window ended at or before `now`, earliest deadline first. */
+  expiredDecisions(now: number, limit: number): Promise<Decision[]>;
+  /** The reward log after position `afterSeq` (0: from the start), in resolvedSeq order, at most `limit`. */
+  resolvedSince(afterSeq: number, limit: number): Promise<ResolvedRecord[]>;
+  /** The snapshot saved last, if any. */
+  latestModelSnapshot(): Promise<ModelSnapshot | undefined>;
+}
+
+export interface StoreReader extends DecisionReader {
   /** The live profile id for an identifier: a profile id (merged ones are followed), `kind:value`, or a bare userId. */
   resolveProfileId(identifier: string): Promise<string | undefined>;
   getProfile(id: string): Promise<Profile | undefined>;
   identitiesOf(profileId: string): Promise<IdentityKey[]>;
-  /** Events, merges and segment changes of a profile, newest first. */
+  /** Events (segment changes included), merges and decisions of a profile, newest first. */
   timeline(profileId: string, opts: { cursor?: string; limit: number }): Promise<Page<TimelineItem>>;
   /** Profile ids currently in a segment, in id order. */
   profilesInSegment(segment: string, opts: { cursor?: string; limit: number }): Promise<Page<string>>;

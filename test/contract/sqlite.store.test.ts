@@ -3,8 +3,9 @@ import { rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Sqlite from 'better-sqlite3';
+import { Kysely, Migrator, SqliteDialect } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
-import { emptyProfile } from '../../src/domain/index.js';
+import { emptyProfile, type Decision } from '../../src/domain/index.js';
 import { openSqliteStore } from '../../src/store/sqlite/index.js';
 import { migrations } from '../../src/store/sqlite/migrations.js';
 import type { EventToAppend, Store, StoreWriter } from '../../src/store/store.js';
@@ -43,6 +44,30 @@ const ev = (messageId: string): EventToAppend => ({
   traits: {},
   context: {},
   profileId: 'p1',
+});
+
+const decisionOf = (id: string): Decision => ({
+  id,
+  profileId: 'p1',
+  at: 1,
+  signal: { kind: 'segment', segment: 'vip', messageId: `seg-${id}` },
+  actionId: 'a1',
+  channel: 'email',
+  sendAt: 1,
+  propensity: 1,
+  mode: 'exploit',
+  holdout: false,
+  modelVersion: 0,
+  features: { idx: [1], val: [1] },
+  explanation: {
+    mode: 'exploit',
+    candidates: [{ actionId: 'a1', channel: 'email' }],
+    chosen: 'a1',
+    propensity: 1,
+    modelVersion: 0,
+    summary: 'Chose a1, the only candidate.',
+  },
+  attributionEndsAt: 10,
 });
 
 /** Opens the file on a connection of the test's own, as another process (a backup, sqlite3 CLI) would. */
@@ -125,6 +150,55 @@ describe('sqlite store specifics', () => {
       db.prepare('SELECT name FROM kysely_migration ORDER BY name').pluck().all(),
     );
     expect(applied).toEqual(Object.keys(migrations).sort());
+  });
+
+  it('upgrades a database made before decisions existed, keeping its data', async () => {
+    file = tempFile();
+    const old = new Sqlite(file);
+    const db = new Kysely<unknown>({ dialect: new SqliteDialect({ database: old }) });
+    const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
+    expect((await migrator.migrateTo('0001_initial')).error).toBeUndefined();
+    await db.destroy();
+    h = await harness(file);
+    await h.store.migrate();
+    await h.store.write(async (w) => {
+      await w.appendEvent(ev('m1'));
+      await w.saveDecision(decisionOf('d1'));
+    });
+    expect(await h.store.read.countEvents()).toBe(1);
+    expect(
+      await h.store.write((w) => w.resolveDecision('d1', { reward: 1, value: 1, at: 2, kind: 'goal' })),
+    ).toBe(1);
+  });
+
+  it('keeps only the five newest model snapshots', async () => {
+    const store = await open();
+    for (let v = 1; v <= 7; v++) {
+      await store.write((w) =>
+        w.saveModelSnapshot({ version: v, at: v, resolvedSeq: v, data: `{"v":${v}}` }),
+      );
+    }
+    const versions = inspect(file, (db) =>
+      db.prepare('SELECT version FROM model_snapshots ORDER BY seq').pluck().all(),
+    );
+    expect(versions).toEqual([3, 4, 5, 6, 7]);
+    expect((await store.read.latestModelSnapshot())?.version).toBe(7);
+  });
+
+  it('never hands out a resolvedSeq twice, even after the decisions that had the newest are deleted', async () => {
+    const store = await open();
+    const resolveIn = (id: string) =>
+      store.write(async (w) => {
+        await w.saveDecision(decisionOf(id));
+        return w.resolveDecision(id, { reward: 0, value: 0, at: 2, kind: 'none' });
+      });
+    const first = await resolveIn('d1');
+    await resolveIn('d2');
+    // As erasing a customer's data would: a raw delete on another connection.
+    const other = new Sqlite(file);
+    other.prepare('DELETE FROM decisions').run();
+    other.close();
+    expect(await resolveIn('d3')).toBe((first as number) + 2);
   });
 
   it('leaves nothing in the file after a rolled-back write, and the next write works', async () => {

@@ -3,11 +3,20 @@ import {
   emptyProfile,
   INTERNAL_SOURCE,
   SEGMENT_ENTERED,
+  type Channel,
+  type Decision,
   type IdentityKey,
   type MergeRecord,
+  type Outcome,
   type Profile,
 } from '../../src/domain/index.js';
-import type { DeadLetterInput, EventToAppend, Store, TimelineItem } from '../../src/store/store.js';
+import type {
+  ContactRecord,
+  DeadLetterInput,
+  EventToAppend,
+  Store,
+  TimelineItem,
+} from '../../src/store/store.js';
 
 /**
  * The behaviour every `Store` adapter must show, written once and run against each (SQLite now, PostgreSQL
@@ -23,6 +32,8 @@ export interface StoreHarness {
 }
 
 const T0 = Date.UTC(2026, 0, 1);
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
 let counter = 0;
 const nextId = (prefix: string) => `${prefix}-${++counter}`;
 
@@ -67,11 +78,84 @@ const dead = (over: Partial<DeadLetterInput> = {}): DeadLetterInput => ({
   ...over,
 });
 
+/** A decision with every optional part filled in, and numbers that do not survive a float32 or text detour. */
+const decision = (over: Partial<Decision> = {}): Decision => ({
+  id: nextId('d'),
+  profileId: 'p1',
+  at: T0,
+  signal: {
+    kind: 'event',
+    event: 'Viewed Cart',
+    messageId: nextId('m'),
+    properties: { total: 12.5, sku: 'é-1' },
+  },
+  actionId: 'email-reminder',
+  channel: 'email',
+  sendAt: T0 + HOUR,
+  propensity: 0.1 + 0.2,
+  mode: 'explore',
+  holdout: false,
+  modelVersion: 12,
+  features: { idx: [0, 17, 262_143], val: [1, 1 / 3, -2.5e-300] },
+  explanation: {
+    mode: 'explore',
+    candidates: [
+      {
+        actionId: 'email-reminder',
+        channel: 'email',
+        score: {
+          model: 'logistic',
+          probability: 0.0421,
+          uncertainty: 0.013,
+          observations: 1532,
+          value: 40,
+          weight: 1,
+          cost: 0.05,
+          expectedValue: 1.634,
+          probabilityChosen: 0.30000000000000004,
+        },
+      },
+      {
+        actionId: 'sms-nudge',
+        channel: 'sms',
+        removed: { stage: 'policy', rule: 'policy.frequencyCaps[0]', reason: '2 messages in 24 h (cap 2)' },
+      },
+    ],
+    nothing: {
+      model: 'beta',
+      probability: 0.03,
+      uncertainty: 0.02,
+      observations: 40,
+      value: 40,
+      weight: 1,
+      cost: 0,
+      expectedValue: 1.2,
+      probabilityChosen: 0.7,
+    },
+    chosen: 'email-reminder',
+    propensity: 0.1 + 0.2,
+    modelVersion: 12,
+    summary: 'Explored email-reminder (30% chance) over doing nothing.',
+  },
+  attributionEndsAt: T0 + 7 * DAY,
+  ...over,
+});
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A short label per timeline item, to compare orders readably. */
-const label = (item: TimelineItem): string =>
-  item.kind === 'event' ? item.event.messageId : `merge:${item.merge.id}`;
+const label = (item: TimelineItem): string => {
+  switch (item.kind) {
+    case 'event':
+      return item.event.messageId;
+    case 'merge':
+      return `merge:${item.merge.id}`;
+    case 'decision':
+      return `decision:${item.decision.id}`;
+    default:
+      return item satisfies never;
+  }
+};
 
 export function storeContract(name: string, factory: () => Promise<StoreHarness>): void {
   describe(`Store contract: ${name}`, () => {
@@ -483,7 +567,7 @@ export function storeContract(name: string, factory: () => Promise<StoreHarness>
           if (item.kind === 'merge') {
             expect(item.at).toBe(item.merge.at);
             expect(item.merge).not.toHaveProperty('fromSnapshot');
-          } else {
+          } else if (item.kind === 'event') {
             expect(item.at).toBe(item.event.timestamp);
             expect(item.seq).toBe(item.event.seq);
           }
@@ -720,6 +804,464 @@ export function storeContract(name: string, factory: () => Promise<StoreHarness>
         }
         expect(await store.read.countEvents()).toBe(1);
         expect(await store.read.resolveProfileId('u1')).toBe('p1');
+      });
+    });
+
+    describe('decisions', () => {
+      const recordOutcome = (d: Decision, over: Partial<Outcome> = {}): Outcome => ({
+        decisionId: d.id,
+        at: d.at + HOUR,
+        kind: 'goal',
+        reward: 1,
+        value: 25,
+        cause: nextId('goal-msg'),
+        ...over,
+      });
+      const save = (...ds: Decision[]) =>
+        store.write(async (w) => {
+          for (const d of ds) await w.saveDecision(d);
+        });
+      const resolve = (id: string, at = T0 + DAY, reward = 1) =>
+        store.write((w) => w.resolveDecision(id, { reward, value: 10 * reward, at, kind: 'goal' }));
+
+      it('getDecision round-trips every field, explanation and features exactly, in and out of the write', async () => {
+        const d = decision({ id: 'd-full' });
+        const nothing = decision({
+          id: 'd-nothing',
+          actionId: null,
+          channel: null,
+          sendAt: null,
+          mode: 'holdout',
+          holdout: true,
+          signal: { kind: 'redecide', after: 'd-full', exclude: ['email-reminder'] },
+          features: { idx: [], val: [] },
+        });
+        await store.write(async (w) => {
+          await w.saveDecision(d);
+          await w.saveDecision(nothing);
+          expect(await w.getDecision('d-full')).toStrictEqual({ ...d, outcomes: [] });
+        });
+        expect(await store.read.getDecision('d-full')).toStrictEqual({ ...d, outcomes: [] });
+        expect(await store.read.getDecision('d-nothing')).toStrictEqual({ ...nothing, outcomes: [] });
+        expect(await store.read.getDecision('nobody')).toBeUndefined();
+        expect(await store.write((w) => w.getDecision('nobody'))).toBeUndefined();
+      });
+
+      it('refuses a second decision with the same id, in the same transaction or a later one', async () => {
+        const d = decision({ id: 'd-once' });
+        await save(d);
+        await expect(save(decision({ id: 'd-once', at: T0 + 5 }))).rejects.toMatchObject({
+          code: 'PW_ERR_STORE_CONFLICT',
+        });
+        await expect(save(decision({ id: 'd-twice' }), decision({ id: 'd-twice' }))).rejects.toMatchObject({
+          code: 'PW_ERR_STORE_CONFLICT',
+        });
+        expect(await store.read.getDecision('d-once')).toStrictEqual({ ...d, outcomes: [] });
+        expect(await store.read.getDecision('d-twice')).toBeUndefined();
+      });
+
+      it('openDecisions lists the unresolved decisions of the profile since a time, oldest first', async () => {
+        const old = decision({ id: 'old', at: T0 - DAY });
+        const a = decision({ id: 'a', at: T0 + 2 });
+        const b = decision({ id: 'b', at: T0 });
+        const done = decision({ id: 'done', at: T0 + 1 });
+        const other = decision({ id: 'other', profileId: 'p2', at: T0 + 1 });
+        const nothing = decision({ id: 'nothing', at: T0 + 3, actionId: null, channel: null, sendAt: null });
+        await save(old, a, b, done, other);
+        await resolve('done');
+        const open = await store.write(async (w) => {
+          // The transaction's own writes count.
+          await w.saveDecision(nothing);
+          return w.openDecisions('p1', T0);
+        });
+        expect(open).toStrictEqual([b, a, nothing]);
+        expect(await store.write((w) => w.openDecisions('p1', T0 + 3))).toStrictEqual([nothing]);
+        expect(await store.write((w) => w.openDecisions('nobody', 0))).toEqual([]);
+      });
+
+      it('addOutcome records each (decisionId, cause) once and lists outcomes oldest first', async () => {
+        const d = decision({ id: 'd1' });
+        await save(d);
+        const click = recordOutcome(d, {
+          kind: 'engagement',
+          reward: 0.2,
+          value: 0,
+          cause: 'click-1',
+          at: T0 + 9,
+        });
+        const goal = recordOutcome(d, { cause: 'order-1', at: T0 + 5 });
+        expect(await store.write((w) => w.addOutcome(click))).toBe(true);
+        await store.write(async (w) => {
+          expect(await w.addOutcome(goal)).toBe(true);
+          // A retry, even with other values, changes nothing.
+          expect(await w.addOutcome({ ...goal, value: 99 })).toBe(false);
+          expect((await w.getDecision('d1'))?.outcomes).toStrictEqual([goal, click]);
+        });
+        expect(await store.write((w) => w.addOutcome(click))).toBe(false);
+        expect((await store.read.getDecision('d1'))?.outcomes).toStrictEqual([goal, click]);
+        // The same cause on another decision is another outcome.
+        const d2 = decision({ id: 'd2' });
+        await save(d2);
+        expect(await store.write((w) => w.addOutcome({ ...goal, decisionId: 'd2' }))).toBe(true);
+      });
+
+      it('addOutcome refuses an outcome of a decision that does not exist', async () => {
+        await expect(
+          store.write((w) => w.addOutcome(recordOutcome(decision({ id: 'ghost' })))),
+        ).rejects.toThrow();
+      });
+
+      it('resolveDecision resolves once, with strictly increasing resolvedSeqs', async () => {
+        const [d1, d2, d3] = [decision({ id: 'r1' }), decision({ id: 'r2' }), decision({ id: 'r3' })];
+        await save(d1, d2, d3);
+        const first = await store.write(async (w) => {
+          const s1 = await w.resolveDecision('r2', { reward: 1, value: 30, at: T0 + 7, kind: 'goal' });
+          expect(
+            await w.resolveDecision('r2', { reward: 0, value: 0, at: T0 + 8, kind: 'none' }),
+          ).toBeUndefined();
+          const s2 = await w.resolveDecision('r1', { reward: 0, value: 0, at: T0 + 8, kind: 'none' });
+          expect((await w.getDecision('r2'))?.resolution).toStrictEqual({
+            reward: 1,
+            value: 30,
+            at: T0 + 7,
+            kind: 'goal',
+            resolvedSeq: s1,
+          });
+          return [s1, s2];
+        });
+        const third = await resolve('r3');
+        const seqs = [...first, third];
+        expect(seqs.every((s) => typeof s === 'number')).toBe(true);
+        for (let i = 1; i < seqs.length; i++) expect(seqs[i]).toBeGreaterThan(seqs[i - 1] as number);
+        expect(await resolve('r1')).toBeUndefined();
+        expect(await resolve('nobody')).toBeUndefined();
+        const stored = await store.read.getDecision('r1');
+        expect(stored?.resolution).toStrictEqual({
+          reward: 0,
+          value: 0,
+          at: T0 + 8,
+          kind: 'none',
+          resolvedSeq: seqs[1],
+        });
+        expect(await store.read.getDecision('r3')).toMatchObject({ resolution: { resolvedSeq: third } });
+      });
+
+      it('a resolution rolled back with its transaction leaves the decision open and the log without it', async () => {
+        await save(decision({ id: 'kept' }), decision({ id: 'undone' }));
+        const before = await resolve('kept');
+        const boom = new Error('boom');
+        await expect(
+          store.write(async (w) => {
+            await w.addOutcome(recordOutcome(decision({ id: 'undone' }), { cause: 'lost' }));
+            expect(
+              await w.resolveDecision('undone', { reward: 1, value: 1, at: T0, kind: 'goal' }),
+            ).toBeTypeOf('number');
+            throw boom;
+          }),
+        ).rejects.toBe(boom);
+        const undone = await store.read.getDecision('undone');
+        expect(undone?.resolution).toBeUndefined();
+        expect(undone?.outcomes).toEqual([]);
+        expect((await store.read.resolvedSince(0, 10)).map((r) => r.decisionId)).toEqual(['kept']);
+        expect((await store.read.expiredDecisions(T0 + 30 * DAY, 10)).map((d) => d.id)).toEqual(['undone']);
+        const after = await resolve('undone');
+        expect(after).toBeGreaterThan(before as number);
+        expect((await store.read.resolvedSince(0, 10)).map((r) => r.decisionId)).toEqual(['kept', 'undone']);
+      });
+
+      it('recentDecisions lists contacts since a time, newest first, with whether they got a response', async () => {
+        const goal = decision({ id: 'c-goal', at: T0 + 1, actionId: 'a1', channel: 'email' });
+        const engaged = decision({
+          id: 'c-engaged',
+          at: T0 + 2,
+          actionId: 'a2',
+          channel: 'push',
+          sendAt: null,
+        });
+        const ignored = decision({ id: 'c-ignored', at: T0 + 3, actionId: 'a1', channel: 'sms' });
+        const nothing = decision({
+          id: 'c-nothing',
+          at: T0 + 4,
+          actionId: null,
+          channel: null,
+          sendAt: null,
+        });
+        const old = decision({ id: 'c-old', at: T0 - DAY });
+        const other = decision({ id: 'c-other', profileId: 'p2', at: T0 + 5 });
+        await save(goal, engaged, ignored, nothing, old, other);
+        await store.write(async (w) => {
+          await w.addOutcome(recordOutcome(goal));
+          await w.addOutcome(recordOutcome(engaged, { kind: 'engagement', reward: 0.1, value: 0 }));
+          await w.addOutcome(
+            recordOutcome(ignored, { kind: 'none', reward: 0, value: 0, cause: 'window-ended' }),
+          );
+        });
+        const contact = (d: Decision, responded: boolean): ContactRecord => ({
+          decisionId: d.id,
+          actionId: d.actionId as string,
+          channel: d.channel as Channel,
+          at: d.at,
+          sendAt: d.sendAt,
+          responded,
+        });
+        expect(await store.read.recentDecisions('p1', T0)).toStrictEqual([
+          contact(ignored, false),
+          contact(engaged, true),
+          contact(goal, true),
+        ]);
+        expect((await store.read.recentDecisions('p1', T0 + 2)).map((c) => c.decisionId)).toEqual([
+          'c-ignored',
+          'c-engaged',
+        ]);
+        expect(await store.read.recentDecisions('nobody', 0)).toEqual([]);
+      });
+
+      it('lastGoalAt is the time of the latest goal outcome of the profile', async () => {
+        const d1 = decision({ id: 'g1' });
+        const d2 = decision({ id: 'g2' });
+        const d3 = decision({ id: 'g3', profileId: 'p2' });
+        await save(d1, d2, d3);
+        expect(await store.read.lastGoalAt('p1')).toBeUndefined();
+        await store.write(async (w) => {
+          await w.addOutcome(recordOutcome(d1, { at: T0 + 50 }));
+          await w.addOutcome(recordOutcome(d2, { at: T0 + 20 }));
+          // Engagement is not a goal, however late.
+          await w.addOutcome(recordOutcome(d2, { at: T0 + 90, kind: 'engagement', reward: 0.1 }));
+          await w.addOutcome(recordOutcome(d3, { at: T0 + 70 }));
+        });
+        expect(await store.read.lastGoalAt('p1')).toBe(T0 + 50);
+        expect(await store.read.lastGoalAt('p2')).toBe(T0 + 70);
+        expect(await store.read.lastGoalAt('nobody')).toBeUndefined();
+      });
+
+      it('actionSendCounts counts decisions per chosen action since a time', async () => {
+        await save(
+          decision({ actionId: 'a1', at: T0 - 1 }),
+          decision({ actionId: 'a1', at: T0 }),
+          decision({ actionId: 'a1', at: T0 + 5, profileId: 'p2' }),
+          decision({ actionId: 'a2', at: T0 + 1 }),
+          decision({ actionId: 'a3', at: T0 - 10 }),
+          decision({ actionId: null, channel: null, sendAt: null, at: T0 + 2 }),
+        );
+        expect(await store.read.actionSendCounts(T0)).toEqual(
+          new Map([
+            ['a1', 2],
+            ['a2', 1],
+          ]),
+        );
+        expect(await store.read.actionSendCounts(T0 + 100)).toEqual(new Map());
+        expect((await store.read.actionSendCounts(0)).get('a3')).toBe(1);
+      });
+
+      it('expiredDecisions lists unresolved decisions past their deadline, earliest first, up to a limit', async () => {
+        const ends = (id: string, attributionEndsAt: number) => decision({ id, attributionEndsAt });
+        const e1 = ends('e1', T0 + 10);
+        await save(ends('e3', T0 + 30), e1, ends('e-now', T0 + 40), ends('e2', T0 + 20));
+        await save(ends('e-later', T0 + 41), ends('e-done', T0 + 5));
+        await resolve('e-done');
+        const ids = async (now: number, limit: number) =>
+          (await store.read.expiredDecisions(now, limit)).map((d) => d.id);
+        expect(await ids(T0 + 40, 10)).toEqual(['e1', 'e2', 'e3', 'e-now']);
+        expect(await ids(T0 + 40, 2)).toEqual(['e1', 'e2']);
+        expect(await ids(T0 + 9, 10)).toEqual([]);
+        expect(await store.read.expiredDecisions(T0 + 10, 1)).toStrictEqual([e1]);
+      });
+
+      it('resolvedSince pages the reward log in resolvedSeq order', async () => {
+        const ds = [1, 2, 3, 4, 5].map((i) =>
+          decision({
+            id: `log-${i}`,
+            actionId: i === 3 ? null : `a${i}`,
+            channel: i === 3 ? null : 'email',
+            sendAt: i === 3 ? null : T0,
+            holdout: i === 3,
+            mode: i === 3 ? 'holdout' : 'explore',
+            propensity: i / 10,
+            features: { idx: [i, 100 + i], val: [1, i / 3] },
+          }),
+        );
+        await save(...ds);
+        // Resolved in another order than saved: the log follows resolution order.
+        const order = [4, 1, 5, 3, 2];
+        for (const i of order) await resolve(`log-${i}`, T0 + 100 * i, i % 2);
+        const all = await store.read.resolvedSince(0, 100);
+        expect(all.map((r) => r.decisionId)).toEqual(order.map((i) => `log-${i}`));
+        const d3 = ds[2] as Decision;
+        expect(all[3]).toStrictEqual({
+          resolvedSeq: all[3]?.resolvedSeq,
+          decisionId: 'log-3',
+          actionId: null,
+          features: d3.features,
+          reward: 1,
+          at: T0 + 300,
+          holdout: true,
+          mode: 'holdout',
+          propensity: 0.3,
+        });
+        const paged: string[] = [];
+        let after = 0;
+        for (;;) {
+          const page = await store.read.resolvedSince(after, 2);
+          paged.push(...page.map((r) => r.decisionId));
+          const last = page[page.length - 1];
+          if (last === undefined) break;
+          after = last.resolvedSeq;
+        }
+        expect(paged).toEqual(all.map((r) => r.decisionId));
+      });
+
+      it('latestModelSnapshot is the snapshot saved last', async () => {
+        expect(await store.read.latestModelSnapshot()).toBeUndefined();
+        const snap = (version: number) => ({
+          version,
+          at: T0 + version,
+          resolvedSeq: version * 10,
+          data: `{"v":${version}}`,
+        });
+        for (let v = 1; v <= 8; v++) await store.write((w) => w.saveModelSnapshot(snap(v)));
+        expect(await store.read.latestModelSnapshot()).toStrictEqual(snap(8));
+        const big = {
+          ...snap(9),
+          data: JSON.stringify({ w: Array.from({ length: 5000 }, (_, i) => i / 7) }),
+        };
+        await store.write((w) => w.saveModelSnapshot(big));
+        expect(await store.read.latestModelSnapshot()).toStrictEqual(big);
+      });
+
+      describe('on the timeline', () => {
+        const expected = ['e3', 'decision:d-late', 'merge:m1', 'decision:d-mid', 'e2', 'e1'];
+        const setUp = async () => {
+          await store.write(async (w) => {
+            await w.appendEvent(ev({ messageId: 'e1', profileId: 'P', timestamp: T0 + 1000 }));
+            await w.appendEvent(ev({ messageId: 'e2', profileId: 'P', timestamp: T0 + 2000 }));
+            await w.appendEvent(ev({ messageId: 'e3', profileId: 'P', timestamp: T0 + 5000 }));
+            await w.saveDecision(decision({ id: 'd-mid', profileId: 'P', at: T0 + 2500 }));
+            await w.saveDecision(
+              decision({
+                id: 'd-late',
+                profileId: 'P',
+                at: T0 + 4000,
+                actionId: null,
+                channel: null,
+                sendAt: null,
+                mode: 'no-candidates',
+              }),
+            );
+            await w.saveDecision(decision({ id: 'd-other', profileId: 'Q', at: T0 + 3000 }));
+            await w.recordMerge(merge({ id: 'm1', intoProfileId: 'P', fromProfileId: 'X', at: T0 + 3000 }));
+          });
+          return resolve('d-mid', T0 + 2600);
+        };
+
+        it('interleaves decisions by time, with a summary and the resolution', async () => {
+          const seq = await setUp();
+          const items = await fullTimeline('P');
+          expect(items.map(label)).toEqual(expected);
+          const mid = items.find((i) => i.kind === 'decision' && i.decision.id === 'd-mid');
+          const d = decision({ id: 'd-mid', profileId: 'P', at: T0 + 2500 });
+          expect(mid).toMatchObject({
+            kind: 'decision',
+            at: T0 + 2500,
+            decision: {
+              id: 'd-mid',
+              actionId: d.actionId,
+              channel: d.channel,
+              mode: d.mode,
+              propensity: d.propensity,
+              sendAt: d.sendAt,
+              summary: d.explanation.summary,
+              resolution: { reward: 1, value: 10, at: T0 + 2600, kind: 'goal', resolvedSeq: seq },
+            },
+          });
+          const late = items.find((i) => i.kind === 'decision' && i.decision.id === 'd-late');
+          expect(late?.kind === 'decision' && late.decision).toMatchObject({
+            actionId: null,
+            channel: null,
+            sendAt: null,
+            mode: 'no-candidates',
+          });
+          expect(late?.kind === 'decision' && late.decision).not.toHaveProperty('resolution');
+          expect((await fullTimeline('Q')).map(label)).toEqual(['decision:d-other']);
+        });
+
+        it('pages across decisions without duplicates or gaps, whatever the page size', async () => {
+          await setUp();
+          for (const limit of [1, 2, 3, 5, 6, 7])
+            expect((await fullTimeline('P', limit)).map(label)).toEqual(expected);
+        });
+
+        it('pages through an event, a merge and a decision at the same time without losing any', async () => {
+          await store.write(async (w) => {
+            await w.appendEvent(ev({ messageId: 'same', profileId: 'P', timestamp: T0 }));
+            await w.recordMerge(merge({ id: 'same', intoProfileId: 'P', fromProfileId: 'X', at: T0 }));
+            await w.saveDecision(decision({ id: 'same', profileId: 'P', at: T0 }));
+            await w.appendEvent(ev({ messageId: 'older', profileId: 'P', timestamp: T0 - 1 }));
+          });
+          for (const limit of [1, 2]) {
+            const items = (await fullTimeline('P', limit)).map(label);
+            expect(items.slice(0, 3).sort()).toEqual(['decision:same', 'merge:same', 'same']);
+            expect(items.slice(3)).toEqual(['older']);
+          }
+        });
+      });
+
+      it('move with their profile when it is folded into another', async () => {
+        const d1 = decision({ id: 'f1', profileId: 'p1', at: T0 + 1 });
+        const d2 = decision({ id: 'f2', profileId: 'p2', at: T0 + 2 });
+        const d3 = decision({ id: 'f3', profileId: 'p2', at: T0 + 3 });
+        const goal = recordOutcome(d2, { at: T0 + 40 });
+        await store.write(async (w) => {
+          await w.saveProfile(profile('p1'));
+          await w.saveProfile(profile('p2'));
+          for (const d of [d1, d2, d3]) await w.saveDecision(d);
+          await w.addOutcome(goal);
+        });
+        await store.write(async (w) => {
+          await w.foldProfile('p2', 'p1', T0 + 50);
+          expect((await w.openDecisions('p1', 0)).map((d) => d.id)).toEqual(['f1', 'f2', 'f3']);
+          expect(await w.openDecisions('p2', 0)).toEqual([]);
+        });
+        expect(await store.read.getDecision('f2')).toStrictEqual({
+          ...d2,
+          profileId: 'p1',
+          outcomes: [goal],
+        });
+        expect((await store.read.recentDecisions('p1', 0)).map((c) => c.decisionId)).toEqual([
+          'f3',
+          'f2',
+          'f1',
+        ]);
+        expect(await store.read.recentDecisions('p2', 0)).toEqual([]);
+        expect(await store.read.lastGoalAt('p1')).toBe(T0 + 40);
+        expect(await store.read.lastGoalAt('p2')).toBeUndefined();
+        expect((await fullTimeline('p1')).map(label)).toEqual(['decision:f3', 'decision:f2', 'decision:f1']);
+        expect(await fullTimeline('p2')).toEqual([]);
+      });
+
+      it('survive close and reopen, and resolvedSeq keeps increasing', async () => {
+        const d1 = decision({ id: 'k1' });
+        const d2 = decision({ id: 'k2', attributionEndsAt: T0 + 10 });
+        const goal = recordOutcome(d1, { cause: 'order-9' });
+        const snap = { version: 4, at: T0 + 9, resolvedSeq: 1, data: '{"w":[0.5]}' };
+        const seq = await store.write(async (w) => {
+          await w.saveDecision(d1);
+          await w.saveDecision(d2);
+          await w.addOutcome(goal);
+          await w.saveModelSnapshot(snap);
+          return w.resolveDecision('k1', { reward: 1, value: 25, at: T0 + HOUR, kind: 'goal' });
+        });
+        await reopen();
+        expect(await store.read.getDecision('k1')).toStrictEqual({
+          ...d1,
+          outcomes: [goal],
+          resolution: { reward: 1, value: 25, at: T0 + HOUR, kind: 'goal', resolvedSeq: seq },
+        });
+        expect(await store.read.latestModelSnapshot()).toStrictEqual(snap);
+        expect(await store.read.lastGoalAt('p1')).toBe(goal.at);
+        expect((await store.read.expiredDecisions(T0 + 10, 5)).map((d) => d.id)).toEqual(['k2']);
+        expect(await store.write((w) => w.addOutcome(goal))).toBe(false);
+        await expect(save(d1)).rejects.toMatchObject({ code: 'PW_ERR_STORE_CONFLICT' });
+        expect(await resolve('k2')).toBeGreaterThan(seq as number);
       });
     });
 

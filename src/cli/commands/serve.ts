@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { loadConfigFile } from '../../config/load.js';
+import { readFileSync } from 'node:fs';
+import { formatIssue, loadConfigFile } from '../../config/load.js';
 import { openRuntime, serverFor } from '../../runtime.js';
 import type { Io } from '../main.js';
 import { parsePort } from '../options.js';
@@ -32,8 +33,30 @@ export const registerServe = (program: Command, io: Io): void => {
           { address, db: opts.db, workspace: config.workspace },
           `Pathwise listening on ${address}`,
         );
-        rt.refresher.start();
-        await io.stopSignal;
+        rt.startBackground();
+        // SIGHUP re-reads the config file: a valid one applies its decisioning sections, an invalid one changes nothing.
+        const reload = () => {
+          let text: string;
+          try {
+            text = readFileSync(opts.config, 'utf8');
+          } catch (err) {
+            rt.logger.error({ err }, `config reload: cannot read ${opts.config}; the running config stays`);
+            return;
+          }
+          const r = rt.reconfigure(text);
+          if (r.ok) rt.logger.info({ restartNeeded: r.restartNeeded }, `config reloaded from ${opts.config}`);
+          else
+            rt.logger.error(
+              { issues: r.issues.map(formatIssue) },
+              `config reload refused: ${opts.config} has ${r.issues.length} problem(s); the running config stays`,
+            );
+        };
+        process.on('SIGHUP', reload);
+        try {
+          await io.stopSignal;
+        } finally {
+          process.off('SIGHUP', reload);
+        }
         rt.logger.info('stopping: finishing in-flight requests');
         // close() stops accepting, waits for in-flight requests (each answered only after its commit).
         await app.close();

@@ -145,4 +145,106 @@ export const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+
+  '0002_decisions': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable('decisions')
+        .ifNotExists()
+        .addColumn('seq', 'integer', (c) => c.primaryKey().autoIncrement())
+        .addColumn('id', 'text', (c) => c.notNull().unique())
+        .addColumn('profile_id', 'text', (c) => c.notNull())
+        .addColumn('at', 'integer', (c) => c.notNull())
+        .addColumn('action_id', 'text')
+        .addColumn('channel', 'text')
+        .addColumn('send_at', 'integer')
+        .addColumn('propensity', 'real', (c) => c.notNull())
+        .addColumn('mode', 'text', (c) => c.notNull())
+        .addColumn('holdout', 'integer', (c) => c.notNull())
+        .addColumn('model_version', 'integer', (c) => c.notNull())
+        .addColumn('attribution_ends_at', 'integer', (c) => c.notNull())
+        .addColumn('signal', 'text', (c) => c.notNull())
+        .addColumn('features', 'text', (c) => c.notNull())
+        .addColumn('explanation', 'text', (c) => c.notNull())
+        .addColumn('resolved_seq', 'integer')
+        .addColumn('resolved_reward', 'real')
+        .addColumn('resolved_value', 'real')
+        .addColumn('resolved_at', 'integer')
+        .addColumn('resolved_kind', 'text')
+        .execute();
+      // Open decisions, contact history, the timeline and folds (the rowid, seq, ends every index entry).
+      await db.schema
+        .createIndex('decisions_profile_at')
+        .ifNotExists()
+        .on('decisions')
+        .columns(['profile_id', 'at'])
+        .execute();
+      // Partial: the sweep reads only decisions still waiting, and the index shrinks as they resolve.
+      await db.schema
+        .createIndex('decisions_unresolved_deadline')
+        .ifNotExists()
+        .on('decisions')
+        .column('attribution_ends_at')
+        .where(sql.ref('resolved_seq'), 'is', null)
+        .execute();
+      await db.schema
+        .createIndex('decisions_resolved_seq')
+        .ifNotExists()
+        .unique()
+        .on('decisions')
+        .column('resolved_seq')
+        .where(sql.ref('resolved_seq'), 'is not', null)
+        .execute();
+      // Budgets: counted per action over a time range (see actionSendCounts).
+      await db.schema
+        .createIndex('decisions_action_at')
+        .ifNotExists()
+        .on('decisions')
+        .columns(['action_id', 'at'])
+        .where(sql.ref('action_id'), 'is not', null)
+        .execute();
+
+      await db.schema
+        .createTable('outcomes')
+        .ifNotExists()
+        .addColumn('seq', 'integer', (c) => c.primaryKey())
+        .addColumn('decision_id', 'text', (c) => c.notNull())
+        .addColumn('cause', 'text', (c) => c.notNull())
+        .addColumn('profile_id', 'text', (c) => c.notNull())
+        .addColumn('at', 'integer', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('reward', 'real', (c) => c.notNull())
+        .addColumn('value', 'real', (c) => c.notNull())
+        .addUniqueConstraint('outcomes_decision_cause', ['decision_id', 'cause'])
+        .execute();
+      // The latest goal of a profile (max(at) for one (profile_id, kind)), and folds.
+      await db.schema
+        .createIndex('outcomes_profile_kind_at')
+        .ifNotExists()
+        .on('outcomes')
+        .columns(['profile_id', 'kind', 'at'])
+        .execute();
+
+      await db.schema
+        .createTable('model_snapshots')
+        .ifNotExists()
+        .addColumn('seq', 'integer', (c) => c.primaryKey().autoIncrement())
+        .addColumn('version', 'integer', (c) => c.notNull())
+        .addColumn('at', 'integer', (c) => c.notNull())
+        .addColumn('resolved_seq', 'integer', (c) => c.notNull())
+        .addColumn('data', 'text', (c) => c.notNull())
+        .execute();
+
+      // resolvedSeq comes from a counter, not max(resolved_seq) + 1: erasing a profile's decisions must never
+      // hand out a position again, or a model snapshot taken after it would skip the new rewards.
+      await db.schema
+        .createTable('counters')
+        .ifNotExists()
+        .addColumn('name', 'text', (c) => c.primaryKey())
+        .addColumn('value', 'integer', (c) => c.notNull())
+        .modifyEnd(sql`without rowid`)
+        .execute();
+      await sql`insert or ignore into counters (name, value) values ('resolved_seq', 0)`.execute(db);
+    },
+  },
 };

@@ -1,20 +1,36 @@
 import { sql, type Kysely } from 'kysely';
-import type { IdentityKey, MergeRecord, Profile } from '../../domain/index.js';
-import type { DeadLetter, Page, StoreReader, TimelineItem } from '../store.js';
+import type { Decision, IdentityKey, MergeRecord, Profile } from '../../domain/index.js';
+import type {
+  ContactRecord,
+  DeadLetter,
+  ModelSnapshot,
+  Page,
+  ResolvedRecord,
+  StoredDecision,
+  StoreReader,
+  TimelineItem,
+} from '../store.js';
 import type { Database } from './schema.js';
 import { checkLimit, decodeCursor, encodeCursor } from './cursor.js';
+import * as decisions from './decision-reader.js';
 import { toDeadLetter, toMerge, toMergeSummary, toProfile, toStoredEvent } from './rows.js';
 
 /** Merges can only chain as far as profiles were folded; a longer walk means a corrupt pointer cycle. */
 const MAX_HOPS = 64;
 
-/** Timeline order is (at, seq, rank) descending; rank breaks the tie between an event and a merge. */
-const EVENT_RANK = 0;
-const MERGE_RANK = 1;
+/**
+ * Timeline order is (at, seq, rank) descending. Each kind of item has its own seq (its table's), so the rank
+ * breaks the tie between items of different kinds at the same (at, seq).
+ */
+const RANK = { event: 0, merge: 1, decision: 2 } as const satisfies Record<TimelineItem['kind'], number>;
 type Position = [at: number, seq: number, rank: number];
 
 const before = (a: Position, b: Position): boolean =>
   a[0] !== b[0] ? a[0] > b[0] : a[1] !== b[1] ? a[1] > b[1] : a[2] > b[2];
+
+/** Rows of a kind ranked `rank` that come after the cursor: at the cursor's own (at, seq), lower ranks do. */
+const follows = (time: string, rank: number, after: Position) =>
+  sql<boolean>`(${sql.ref(time)}, seq) ${sql.raw(rank < after[2] ? '<=' : '<')} (${after[0]}, ${after[1]})`;
 
 /**
  * Cold reads through kysely on the read connection. With a file database that connection sees only
@@ -73,14 +89,20 @@ export class SqliteReader implements StoreReader {
       opts.cursor === undefined
         ? undefined
         : decodeCursor(opts.cursor, 't', ['number', 'number', 'number'] as const);
-    const [events, merges] = await this.snapshot((db) =>
+    const [events, merges, decided] = await this.snapshot((db) =>
       Promise.all([
         this.timelineEvents(db, profileId, limit, after),
         this.timelineMerges(db, profileId, limit, after),
+        decisions.timelineDecisions(
+          db,
+          profileId,
+          limit,
+          after === undefined ? undefined : follows('at', RANK.decision, after),
+        ),
       ]),
     );
-    // Each side is already sorted and holds at most limit + 1 rows: merge them and keep the newest.
-    const all = [...events, ...merges].sort((a, b) =>
+    // Each kind is already sorted and holds at most limit + 1 rows: merge them and keep the newest.
+    const all = [...events, ...merges, ...decided].sort((a, b) =>
       before([a.at, a.seq, rank(a)], [b.at, b.seq, rank(b)]) ? -1 : 1,
     );
     const items = all.slice(0, limit);
@@ -92,11 +114,7 @@ export class SqliteReader implements StoreReader {
 
   private async timelineEvents(db: Kysely<Database>, profileId: string, limit: number, after?: Position) {
     let q = db.selectFrom('events').selectAll().where('profile_id', '=', profileId);
-    if (after !== undefined) {
-      // Events rank below merges: at the cursor's own (at, seq) an event still follows a merge cursor.
-      const op = after[2] > EVENT_RANK ? sql.raw('<=') : sql.raw('<');
-      q = q.where(sql<boolean>`(ts, seq) ${op} (${after[0]}, ${after[1]})`);
-    }
+    if (after !== undefined) q = q.where(follows('ts', RANK.event, after));
     const rows = await q
       .orderBy('ts', 'desc')
       .orderBy('seq', 'desc')
@@ -136,7 +154,7 @@ export class SqliteReader implements StoreReader {
           ),
         ]),
       );
-    if (after !== undefined) q = q.where(sql<boolean>`(at, seq) < (${after[0]}, ${after[1]})`);
+    if (after !== undefined) q = q.where(follows('at', RANK.merge, after));
     const rows = await q
       .orderBy('at', 'desc')
       .orderBy('seq', 'desc')
@@ -210,6 +228,34 @@ export class SqliteReader implements StoreReader {
     return row.n;
   }
 
+  getDecision(id: string): Promise<StoredDecision | undefined> {
+    return this.snapshot((db) => decisions.getDecision(db, id));
+  }
+
+  recentDecisions(profileId: string, since: number): Promise<ContactRecord[]> {
+    return decisions.recentDecisions(this.db, profileId, since);
+  }
+
+  lastGoalAt(profileId: string): Promise<number | undefined> {
+    return decisions.lastGoalAt(this.db, profileId);
+  }
+
+  actionSendCounts(since: number): Promise<Map<string, number>> {
+    return decisions.actionSendCounts(this.db, since);
+  }
+
+  expiredDecisions(now: number, limit: number): Promise<Decision[]> {
+    return decisions.expiredDecisions(this.db, now, limit);
+  }
+
+  resolvedSince(afterSeq: number, limit: number): Promise<ResolvedRecord[]> {
+    return decisions.resolvedSince(this.db, afterSeq, limit);
+  }
+
+  latestModelSnapshot(): Promise<ModelSnapshot | undefined> {
+    return decisions.latestModelSnapshot(this.db);
+  }
+
   /** The live profile a profile id leads to, following merge pointers; undefined if no such profile. */
   private async follow(id: string): Promise<string | undefined> {
     let current = id;
@@ -243,7 +289,7 @@ export class SqliteReader implements StoreReader {
   }
 }
 
-const rank = (item: TimelineItem): number => (item.kind === 'event' ? EVENT_RANK : MERGE_RANK);
+const rank = (item: TimelineItem): number => RANK[item.kind];
 
 const page = <T>(rows: T[], limit: number, cursorOf: (last: T) => string): Page<T> => {
   const items = rows.slice(0, limit);

@@ -75,6 +75,61 @@ export interface DeadLettersTable {
   message_id: string | null;
 }
 
+/** The decision log. JSON columns hold compact JSON; features are `{"idx":[…],"val":[…]}`. */
+export interface DecisionsTable {
+  /** Stable position for timeline ordering and cursors (the text id gives none). */
+  seq: Generated<number>;
+  id: string;
+  profile_id: string;
+  at: number;
+  action_id: string | null;
+  channel: string | null;
+  send_at: number | null;
+  propensity: number;
+  mode: string;
+  /** 0 or 1. */
+  holdout: number;
+  model_version: number;
+  attribution_ends_at: number;
+  signal: string;
+  features: string;
+  explanation: string;
+  /** The final outcome: all null until resolved, all set after. */
+  resolved_seq: number | null;
+  resolved_reward: number | null;
+  resolved_value: number | null;
+  resolved_at: number | null;
+  resolved_kind: string | null;
+}
+
+export interface OutcomesTable {
+  /** Insertion order, to list outcomes of equal time in the order they were recorded. */
+  seq: Generated<number>;
+  decision_id: string;
+  cause: string;
+  /** The decision's profile, copied here so the latest goal of a profile is one index lookup. */
+  profile_id: string;
+  at: number;
+  kind: string;
+  reward: number;
+  value: number;
+}
+
+export interface ModelSnapshotsTable {
+  /** Save order: the newest snapshot is the one saved last. */
+  seq: Generated<number>;
+  version: number;
+  at: number;
+  resolved_seq: number;
+  data: string;
+}
+
+/** Named counters that must never go back, even when the rows that used them are deleted. */
+export interface CountersTable {
+  name: string;
+  value: number;
+}
+
 export interface Database {
   identity_kinds: IdentityKindsTable;
   events: EventsTable;
@@ -83,9 +138,15 @@ export interface Database {
   profile_segments: ProfileSegmentsTable;
   merges: MergesTable;
   dead_letters: DeadLettersTable;
+  decisions: DecisionsTable;
+  outcomes: OutcomesTable;
+  model_snapshots: ModelSnapshotsTable;
+  counters: CountersTable;
 }
 
 export type EventRow = Selectable<EventsTable>;
 export type ProfileRow = Selectable<ProfilesTable>;
 export type MergeRow = Selectable<MergesTable>;
 export type DeadLetterRow = Selectable<DeadLettersTable>;
+export type DecisionRow = Selectable<DecisionsTable>;
+export type OutcomeRow = Selectable<OutcomesTable>;

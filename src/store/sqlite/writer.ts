@@ -1,6 +1,14 @@
 import type BetterSqlite3 from 'better-sqlite3';
-import type { IdentityKey, MergeRecord, Profile } from '../../domain/index.js';
-import type { DeadLetterInput, EventToAppend, StoreWriter } from '../store.js';
+import type { Decision, IdentityKey, MergeRecord, Outcome, Profile } from '../../domain/index.js';
+import type {
+  DeadLetterInput,
+  EventToAppend,
+  FinalOutcome,
+  ModelSnapshot,
+  StoredDecision,
+  StoreWriter,
+} from '../store.js';
+import * as decisions from './decision-writer.js';
 import type { ProfileRow } from './schema.js';
 import { deadLetterParams, eventParams, mergeParams, profileParams, toProfile } from './rows.js';
 import type { WriteCache } from './write-cache.js';
@@ -74,6 +82,7 @@ export const prepareStatements = (db: Db) => ({
   insertDeadLetter: db.prepare<Param[]>(
     `INSERT INTO dead_letters (source, received_at, code, field, reason, payload, message_id) VALUES (?, ?, ?, ?, ?, ?, ?)`,
   ),
+  ...decisions.prepareDecisionStatements(db),
 });
 
 export type Statements = ReturnType<typeof prepareStatements>;
@@ -206,6 +215,7 @@ export class SqliteWriter implements StoreWriter {
     const moved = s.identitiesOf.all(fromId);
     s.moveIdentities.run(intoId, fromId);
     s.moveEvents.run(intoId, fromId);
+    decisions.moveDecisions(s, fromId, intoId);
     s.dropMemberships.run(fromId);
     s.repointMerged.run(intoId, fromId);
     s.markMerged.run(fromId, intoId, at, at, at, at);
@@ -220,6 +230,30 @@ export class SqliteWriter implements StoreWriter {
 
   async addDeadLetter(entry: DeadLetterInput): Promise<void> {
     this.s.insertDeadLetter.run(...deadLetterParams(entry));
+  }
+
+  async saveDecision(d: Decision): Promise<void> {
+    decisions.saveDecision(this.s, d);
+  }
+
+  async getDecision(id: string): Promise<StoredDecision | undefined> {
+    return decisions.getDecision(this.s, id);
+  }
+
+  async openDecisions(profileId: string, since: number): Promise<Decision[]> {
+    return decisions.openDecisions(this.s, profileId, since);
+  }
+
+  async addOutcome(o: Outcome): Promise<boolean> {
+    return decisions.addOutcome(this.s, o);
+  }
+
+  async resolveDecision(decisionId: string, final: FinalOutcome): Promise<number | undefined> {
+    return decisions.resolveDecision(this.s, decisionId, final);
+  }
+
+  async saveModelSnapshot(snapshot: ModelSnapshot): Promise<void> {
+    decisions.saveModelSnapshot(this.s, snapshot);
   }
 }
 

@@ -1,0 +1,43 @@
+import type { ScoreParts, SparseFeatures } from '../domain/index.js';
+import { meanProbability, sdProbability, type ArmPosterior } from '../learn/index.js';
+
+/** The model as the pipeline sees it: a posterior per arm for a feature vector, and its version. */
+export interface Scorer {
+  posterior(arm: string, x: SparseFeatures): ArmPosterior;
+  readonly version: number;
+}
+
+/** One option to arbitrate: an action, or doing nothing (actionId null). */
+export interface Option {
+  actionId: string | null;
+  posterior: ArmPosterior;
+  value: number;
+  weight: number;
+  cost: number;
+  parts: ScoreParts;
+}
+
+/** Scores one option: P(goal) from the posterior, priority = P × value × weight − cost. */
+export const scoreOption = (
+  actionId: string | null,
+  posterior: ArmPosterior,
+  lever: { value: number; weight: number; cost: number },
+): Option => {
+  const probability = meanProbability(posterior);
+  return {
+    actionId,
+    posterior,
+    ...lever,
+    parts: {
+      model: posterior.model,
+      probability,
+      uncertainty: sdProbability(posterior),
+      observations: posterior.observations,
+      value: lever.value,
+      weight: lever.weight,
+      cost: lever.cost,
+      expectedValue: probability * lever.value * lever.weight - lever.cost,
+      probabilityChosen: 0,
+    },
+  };
+};

@@ -1,0 +1,56 @@
+import { z } from 'zod';
+import type { JsonObject } from '../domain/index.js';
+import { PathwiseError } from '../errors.js';
+import { formatPath } from '../config/path.js';
+
+const contextValue = z.union(
+  [z.string().max(1024), z.number(), z.boolean(), z.null(), z.array(z.string().max(1024)).max(100)],
+  { error: 'must be a string, number, boolean, null or a list of strings' },
+);
+
+/** `POST /v1/decide`: who is asking (userId or anonymousId), for which placement, in which context. */
+export const decideBodySchema = z
+  .strictObject({
+    userId: z.string().min(1).max(256).optional(),
+    anonymousId: z.string().min(1).max(256).optional(),
+    placement: z.string({ error: 'required: the placement id to fill' }).min(1),
+    /** Flat facts about the request (page, device, search terms) the eligibility rules and the model see. */
+    context: z.record(z.string(), contextValue).default({}),
+    writeKey: z.string().optional(),
+  })
+  .refine((b) => b.userId !== undefined || b.anonymousId !== undefined, {
+    message: 'required: userId or anonymousId',
+    path: ['userId'],
+  });
+
+export type DecideBody = z.output<typeof decideBodySchema> & { context: JsonObject };
+
+/** `POST /v1/decisions/:id/outcome`: explicit feedback from a website or app. */
+export const outcomeBodySchema = z.strictObject({
+  /** `conversion` (the goal), the name of an engagement signal (`click`, `open`), or `dismiss`. */
+  type: z.string({ error: 'required: conversion, dismiss or an engagement name' }).min(1),
+  /** The goal's value for a conversion; defaults to the goal's value. */
+  value: z.number().nonnegative().optional(),
+  /** Makes retries safe: the same messageId is recorded once. */
+  messageId: z.string().min(1).max(256).optional(),
+  writeKey: z.string().optional(),
+});
+
+export type OutcomeBody = z.output<typeof outcomeBodySchema>;
+
+/** Parses a body with zod; the first problem becomes a 400 naming the field. */
+export const parseBody = <S extends z.ZodType>(
+  schema: S,
+  raw: unknown,
+  code: 'PW_ERR_DECIDE_INVALID' | 'PW_ERR_OUTCOME_INVALID',
+): z.output<S> => {
+  const r = schema.safeParse(raw ?? {});
+  if (r.success) return r.data;
+  const issue = r.error.issues[0];
+  const field = issue === undefined ? '' : formatPath(issue.path as PropertyKey[]);
+  let message = issue?.message ?? 'invalid';
+  if (issue?.code === 'unrecognized_keys') message = `unknown field(s) ${issue.keys.join(', ')}`;
+  else if (issue?.code === 'invalid_type' && issue.input === undefined)
+    message = message.startsWith('required') ? message : 'required';
+  throw new PathwiseError(code, field === '' ? message : `${field}: ${message}`, { field });
+};

@@ -1,0 +1,184 @@
+import { type Decision, type JsonObject, type Profile, type Signal } from '../domain/index.js';
+import type { PathwiseConfig } from '../config/index.js';
+import { compileCatalog, decide, type Catalog, type ContactHistory } from '../decide/index.js';
+import { hashFeatures, type Rng } from '../learn/index.js';
+import { computedValues, type ProfileService } from '../profiles/index.js';
+import type { Store, StoredDecision } from '../store/index.js';
+import { PathwiseError } from '../errors.js';
+import { GroupWriter } from './group-writer.js';
+import type { Learner } from './learner.js';
+import { LAST_GOAL_TRAIT } from './rewards.js';
+import { decideBodySchema, parseBody } from './decide-request.js';
+
+const DAY = 86_400_000;
+
+export type DecisionSettings = Pick<
+  PathwiseConfig,
+  'goal' | 'actions' | 'placements' | 'policy' | 'holdout' | 'exploration' | 'model' | 'computedTraits'
+>;
+
+export interface DecisionServiceDeps {
+  store: Store;
+  profiles: ProfileService;
+  learner: Learner;
+  now: () => number;
+  newId: () => string;
+  rng: Rng;
+}
+
+/** What a website gets back from `POST /v1/decide`. */
+export interface PlacementDecision {
+  decisionId: string;
+  placement: string;
+  profileId: string;
+  /** Null: show the placement's default content (doing nothing was chosen, or nothing is allowed). */
+  action: { id: string; channel: string } | null;
+  content: JsonObject | null;
+  mode: Decision['mode'];
+  propensity: number;
+}
+
+/**
+ * The decision application service: gathers what the pure pipeline needs (profile, computed traits, contact
+ * history, budgets, features), runs `decide`, and logs the decision durably before anyone acts on it.
+ */
+export class DecisionService {
+  private catalog: Catalog;
+  private settings: DecisionSettings;
+  private readonly log: GroupWriter<Decision, void>;
+  /** Sends per action today (UTC), counted here so budgets cost no query per decision. */
+  private today = { start: -1, counts: new Map<string, number>() };
+
+  constructor(
+    settings: DecisionSettings,
+    private readonly deps: DecisionServiceDeps,
+  ) {
+    this.settings = settings;
+    this.catalog = compileCatalog(settings);
+    this.log = new GroupWriter(deps.store, (w, d) => w.saveDecision(d));
+  }
+
+  /** Swaps in a new (already validated) decisioning config; decisions in flight finish with the old one. */
+  reconfigure(settings: DecisionSettings): void {
+    this.catalog = compileCatalog(settings);
+    this.settings = settings;
+  }
+
+  /** Answers a web placement: the body is checked, an unknown customer gets a new anonymous profile. */
+  async decideForPlacement(source: string, raw: unknown): Promise<PlacementDecision> {
+    const body = parseBody(decideBodySchema, raw, 'PW_ERR_DECIDE_INVALID');
+    if (!this.catalog.placements.has(body.placement)) {
+      const known = [...this.catalog.placements].join(', ') || '(none declared)';
+      throw new PathwiseError(
+        'PW_ERR_DECIDE_PLACEMENT',
+        `"${body.placement}" (declared placements: ${known})`,
+        {
+          field: 'placement',
+        },
+      );
+    }
+    const profile = await this.profileFor(source, body);
+    const d = await this.decideFor(profile, {
+      kind: 'placement',
+      placement: body.placement,
+      context: body.context as JsonObject,
+    });
+    const action = d.actionId === null ? undefined : this.catalog.byId.get(d.actionId);
+    return {
+      decisionId: d.id,
+      placement: body.placement,
+      profileId: profile.id,
+      action: action === undefined ? null : { id: action.id, channel: action.channel },
+      content: action === undefined ? null : (action.config.content as JsonObject),
+      mode: d.mode,
+      propensity: d.propensity,
+    };
+  }
+
+  /** Decides for a known profile on a signal, and logs the decision (durable when this resolves). */
+  async decideFor(profile: Profile, signal: Signal): Promise<Decision> {
+    const now = this.deps.now();
+    const history = await this.historyOf(profile, now);
+    const computed = computedValues(profile, this.settings.computedTraits, now);
+    const tz = profile.traits[this.catalog.policy.quietHours?.timezoneTrait ?? 'timezone'];
+    const features = hashFeatures(
+      {
+        traits: profile.traits,
+        computed,
+        segments: profile.segments,
+        ...(signal.kind === 'event' ? { event: { name: signal.event, properties: signal.properties } } : {}),
+        ...(signal.kind === 'placement' ? { context: signal.context } : {}),
+        at: now,
+        ...(typeof tz === 'string' ? { timeZone: tz } : {}),
+        recent: history.sends.slice(0, 20),
+      },
+      this.settings.model.featureBits,
+    );
+    const decision = decide(
+      { id: this.deps.newId(), profile, computed, signal, features, history },
+      {
+        catalog: this.catalog,
+        model: this.deps.learner.model,
+        rng: this.deps.rng,
+        now,
+        attributionWindow: this.settings.goal?.attributionWindow ?? 7 * DAY,
+      },
+    );
+    await this.log.submit(decision);
+    if (decision.actionId !== null) {
+      const counts = this.today.counts;
+      counts.set(decision.actionId, (counts.get(decision.actionId) ?? 0) + 1);
+    }
+    return decision;
+  }
+
+  async getDecision(id: string): Promise<StoredDecision> {
+    const d = await this.deps.store.read.getDecision(id);
+    if (d === undefined) throw new PathwiseError('PW_ERR_DECISION_NOT_FOUND', JSON.stringify(id));
+    return d;
+  }
+
+  private async profileFor(
+    source: string,
+    body: { userId?: string; anonymousId?: string },
+  ): Promise<Profile> {
+    const read = this.deps.store.read;
+    for (const [kind, value] of [
+      ['userId', body.userId],
+      ['anonymousId', body.anonymousId],
+    ] as const) {
+      if (value === undefined) continue;
+      const id = await read.resolveProfileId(`${kind}:${value}`);
+      const profile = id === undefined ? undefined : await read.getProfile(id);
+      if (profile !== undefined) return profile;
+    }
+    return this.deps.store.write((w) => this.deps.profiles.ensure(w, body, source));
+  }
+
+  private async historyOf(profile: Profile, now: number): Promise<ContactHistory> {
+    const p = this.catalog.policy;
+    const lookback = Math.max(
+      p.doNotRepeat,
+      p.fatigue?.window ?? 0,
+      ...p.frequencyCaps.map((c) => c.window),
+      ...this.catalog.actions.map((a) => a.config.doNotRepeat ?? 0),
+      DAY,
+    );
+    const sends = await this.deps.store.read.recentDecisions(profile.id, now - lookback);
+    const last = profile.computed[LAST_GOAL_TRAIT];
+    const lastGoalAt = last?.kind === 'last' && last.at !== null ? last.at : undefined;
+    return {
+      sends,
+      ...(lastGoalAt === undefined ? {} : { lastGoalAt }),
+      sentToday: await this.sentToday(now),
+    };
+  }
+
+  private async sentToday(now: number): Promise<ReadonlyMap<string, number>> {
+    const start = now - (now % DAY);
+    if (this.today.start !== start) {
+      this.today = { start, counts: await this.deps.store.read.actionSendCounts(start) };
+    }
+    return this.today.counts;
+  }
+}

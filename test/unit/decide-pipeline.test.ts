@@ -1,0 +1,236 @@
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/index.js';
+import {
+  boundExploration,
+  compileCatalog,
+  decide,
+  inHoldout,
+  quietHoursEnd,
+  sampleIndex,
+  type ContactHistory,
+  type Scorer,
+} from '../../src/decide/index.js';
+import { BanditModel, seededRng } from '../../src/learn/index.js';
+import type { Signal } from '../../src/domain/index.js';
+
+const BASE = `
+goal: { event: Order Completed, value: 50 }
+placements: [{ id: home }]
+segments:
+  - { name: vip, where: "has(traits.vip) && traits.vip == true" }
+policy:
+  consent:
+    require: [{ channel: email, purpose: marketing }]
+  frequencyCaps:
+    - { channel: email, max: 1, window: 1d }
+    - { channel: all, max: 2, window: 7d }
+  quietHours: { start: "21:00", end: "08:00", defaultTimezone: Europe/Berlin }
+  conversionCooldown: 3d
+  doNotRepeat: 7d
+  fatigue: { maxUnanswered: 3, window: 30d }
+holdout: { share: 0 }
+actions:
+  - { id: mail, channel: email, status: approved, trigger: { events: [Visit] } }
+  - { id: text, channel: sms, status: approved, cost: 0.1, trigger: { events: [Visit] }, budget: { perDay: 2 } }
+  - { id: draft_one, channel: push, status: draft, trigger: { events: [Visit] } }
+  - { id: vips, channel: push, status: approved, trigger: { events: [Visit] }, audience: { include: [vip] } }
+  - { id: rich, channel: push, status: approved, trigger: { events: [Visit] }, eligible: "traits.spend > 100" }
+  - { id: banner, channel: web, status: approved, trigger: { placements: [home] } }
+`;
+
+const catalogOf = (extra = '') => {
+  const r = parseConfig(BASE + extra);
+  if (!r.ok) throw new Error(JSON.stringify(r.issues));
+  return compileCatalog(r.config);
+};
+
+// Noon in Berlin (11:00 UTC) on a winter day.
+const NOON = Date.parse('2026-01-15T11:00:00Z');
+const visit: Signal = { kind: 'event', event: 'Visit', messageId: 'm1', properties: {} };
+const noHistory: ContactHistory = { sends: [], sentToday: new Map() };
+const consent = { consent: { marketing: true } };
+
+const run = (
+  opts: {
+    traits?: Record<string, unknown>;
+    segments?: string[];
+    history?: ContactHistory;
+    now?: number;
+    catalog?: ReturnType<typeof catalogOf>;
+    signal?: Signal;
+    model?: Scorer;
+    id?: string;
+  } = {},
+) =>
+  decide(
+    {
+      id: 'd1',
+      profile: {
+        id: opts.id ?? 'p1',
+        traits: (opts.traits ?? consent) as never,
+        segments: opts.segments ?? [],
+      },
+      computed: {},
+      signal: opts.signal ?? visit,
+      features: { idx: [1], val: [1] },
+      history: opts.history ?? noHistory,
+    },
+    {
+      catalog: opts.catalog ?? catalogOf(),
+      model: opts.model ?? new BanditModel({ featureBits: 12, priorVariance: 1, minObservations: 10 }),
+      rng: seededRng(7),
+      now: opts.now ?? NOON,
+      attributionWindow: 86_400_000,
+    },
+  );
+
+const removedBy = (d: ReturnType<typeof run>) =>
+  Object.fromEntries(d.explanation.candidates.map((c) => [c.actionId, c.removed?.rule ?? 'kept']));
+
+describe('decide pipeline', () => {
+  it('takes candidates from the trigger and names the rule that removed each', () => {
+    const d = run({ traits: { ...consent, spend: 50 } });
+    expect(removedBy(d)).toEqual({
+      mail: 'kept',
+      text: 'kept',
+      draft_one: 'actions[2].status',
+      vips: 'actions[3].audience.include',
+      rich: 'actions[4].eligible',
+      // banner is triggered by placements only: not a candidate for an event.
+    });
+    expect(d.explanation.candidates.find((c) => c.actionId === 'rich')?.removed?.reason).toContain('false');
+    expect(d.explanation.nothing).toBeDefined();
+    const scored = d.explanation.candidates.filter((c) => c.score !== undefined);
+    expect(scored.map((c) => c.actionId)).toEqual(['mail', 'text']);
+    // The propensities of all options sum to one, and the logged propensity is the chosen option's.
+    const total =
+      (d.explanation.nothing?.probabilityChosen ?? 0) +
+      scored.reduce((s, c) => s + (c.score?.probabilityChosen ?? 0), 0);
+    expect(total).toBeCloseTo(1, 9);
+    const chosenP =
+      d.actionId === null
+        ? d.explanation.nothing?.probabilityChosen
+        : scored.find((c) => c.actionId === d.actionId)?.score?.probabilityChosen;
+    expect(d.propensity).toBe(chosenP);
+    expect(d.explanation.summary.length).toBeGreaterThan(10);
+  });
+
+  it('a placement request considers only the actions for that placement', () => {
+    const d = run({ signal: { kind: 'placement', placement: 'home', context: {} } });
+    expect(d.explanation.candidates.map((c) => c.actionId)).toEqual(['banner']);
+  });
+
+  it('consent: no marketing email without it', () => {
+    const d = run({ traits: {} });
+    expect(removedBy(d).mail).toBe('policy.consent.require[0]');
+    expect(removedBy(d).text).toBe('kept'); // only email requires consent here
+    const perChannel = run({ traits: { consent: { marketing: { email: true } } } });
+    expect(removedBy(perChannel).mail).toBe('kept');
+  });
+
+  it('frequency caps per channel and across channels, do-not-repeat and fatigue', () => {
+    const h = (sends: ContactHistory['sends']): ContactHistory => ({ sends, sentToday: new Map() });
+    const hour = 3_600_000;
+    const oneEmail = run({
+      history: h([{ actionId: 'other', channel: 'email', at: NOON - hour, responded: true }]),
+    });
+    expect(removedBy(oneEmail).mail).toBe('policy.frequencyCaps[0]');
+    expect(removedBy(oneEmail).text).toBe('kept');
+    const two = run({
+      history: h([
+        { actionId: 'x', channel: 'push', at: NOON - 2 * 86_400_000, responded: true },
+        { actionId: 'y', channel: 'push', at: NOON - 3 * 86_400_000, responded: true },
+      ]),
+    });
+    expect(removedBy(two).text).toBe('policy.frequencyCaps[1]');
+    const repeat = run({
+      history: h([{ actionId: 'text', channel: 'sms', at: NOON - 8 * 86_400_000, responded: false }]),
+    });
+    expect(removedBy(repeat).text).toBe('kept'); // 8 days ago: outside do-not-repeat (7d)
+    const recent = run({
+      history: h([{ actionId: 'text', channel: 'sms', at: NOON - 2 * 86_400_000, responded: false }]),
+    });
+    expect(removedBy(recent).text).toBe('policy.doNotRepeat');
+    const tired = run({
+      history: h(
+        [10, 11, 12].map((d) => ({
+          actionId: `a${d}`,
+          channel: 'push' as const,
+          at: NOON - d * 86_400_000,
+          responded: false,
+        })),
+      ),
+    });
+    expect(removedBy(tired).mail).toBe('policy.fatigue');
+  });
+
+  it('cool-down after a conversion, daily budget, and the kill switch', () => {
+    const cool = run({ history: { sends: [], lastGoalAt: NOON - 86_400_000, sentToday: new Map() } });
+    expect(removedBy(cool).mail).toBe('policy.conversionCooldown');
+    const spent = run({ history: { sends: [], sentToday: new Map([['text', 2]]) } });
+    expect(removedBy(spent).text).toBe('actions[1].budget');
+    const killed = run({ catalog: compileKill() });
+    expect(killed.actionId).toBeNull();
+    expect(killed.mode).toBe('kill-switch');
+    expect(removedBy(killed).mail).toBe('policy.killSwitch');
+    expect(killed.explanation.summary).toContain('kill switch');
+  });
+
+  it('quiet hours in the customer time zone defer the send to their end', () => {
+    // 22:30 in Berlin (21:30 UTC): quiet until 08:00 Berlin = 07:00 UTC next day.
+    const late = Date.parse('2026-01-15T21:30:00Z');
+    expect(quietHoursEnd(late, 'Europe/Berlin', { start: 21 * 60, end: 8 * 60 })).toBe(
+      Date.parse('2026-01-16T07:00:00Z'),
+    );
+    // The same instant is 16:30 in New York: not quiet.
+    expect(quietHoursEnd(late, 'America/New_York', { start: 21 * 60, end: 8 * 60 })).toBeUndefined();
+    const model = new BanditModel({ featureBits: 12, priorVariance: 1, minObservations: 10 });
+    // Make email clearly best so it is chosen.
+    for (let i = 0; i < 50; i++) model.update('mail', { idx: [1], val: [1] }, 1);
+    const d = run({ now: late, model, traits: { ...consent, timezone: 'Europe/Berlin' } });
+    expect(d.actionId).toBe('mail');
+    expect(d.sendAt).toBe(Date.parse('2026-01-16T07:00:00Z'));
+    const ny = run({ now: late, model, traits: { ...consent, timezone: 'America/New_York' } });
+    expect(ny.sendAt).toBe(late);
+    // An invalid zone in the traits falls back to the default zone.
+    const bad = run({ now: late, model, traits: { ...consent, timezone: 'Mars/Olympus' } });
+    expect(bad.sendAt).toBe(Date.parse('2026-01-16T07:00:00Z'));
+  });
+
+  it('holdout customers get nothing, stably, in about the configured share', () => {
+    const catalog = catalogOf().holdout;
+    const holdout = { ...catalog, share: 0.2 };
+    let n = 0;
+    for (let i = 0; i < 20_000; i++) if (inHoldout(`profile-${i}`, holdout)) n++;
+    expect(n / 20_000).toBeGreaterThan(0.18);
+    expect(n / 20_000).toBeLessThan(0.22);
+    expect(inHoldout('profile-42', holdout)).toBe(inHoldout('profile-42', holdout));
+    const c = catalogOf();
+    const inside = [...Array(100).keys()].map((i) => `p${i}`).find((id) => inHoldout(id, holdout)) as string;
+    const d = run({ id: inside, catalog: { ...c, holdout } });
+    expect(d.mode).toBe('holdout');
+    expect(d.actionId).toBeNull();
+    expect(d.propensity).toBe(1);
+  });
+});
+
+describe('exploration bounds', () => {
+  it('caps the share that departs from the greedy option and floors every option', () => {
+    const dist = boundExploration([0.2, 0.5, 0.3], 0, { min: 0, max: 0.3 });
+    expect(dist[0]).toBeCloseTo(0.7, 9);
+    expect(dist[1]! + dist[2]!).toBeCloseTo(0.3, 9);
+    expect(dist[1]! / dist[2]!).toBeCloseTo(5 / 3, 9); // proportions among explorations kept
+    const floored = boundExploration([1, 0, 0], 0, { min: 0.3, max: 1 });
+    expect(floored).toEqual([0.8, 0.1, 0.1].map((x) => expect.closeTo(x, 9)));
+    const rng = seededRng(3);
+    const counts = [0, 0, 0];
+    for (let i = 0; i < 30_000; i++) counts[sampleIndex(floored, rng)]!++;
+    expect(counts[1]! / 30_000).toBeCloseTo(0.1, 1);
+  });
+});
+
+function compileKill() {
+  const r = parseConfig(BASE.replace('policy:\n', 'policy:\n  killSwitch: true\n'));
+  if (!r.ok) throw new Error(JSON.stringify(r.issues));
+  return compileCatalog(r.config);
+}
