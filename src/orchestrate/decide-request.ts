@@ -44,10 +44,12 @@ export const parseBody = <S extends z.ZodType>(
   raw: unknown,
   code: 'PW_ERR_DECIDE_INVALID' | 'PW_ERR_OUTCOME_INVALID',
 ): z.output<S> => {
-  const r = schema.safeParse(raw ?? {});
+  const r = schema.safeParse(raw ?? {}, { reportInput: true });
   if (r.success) return r.data;
   const issue = r.error.issues[0];
-  const field = issue === undefined ? '' : formatPath(issue.path as PropertyKey[]);
+  const path = (issue?.path ?? []) as PropertyKey[];
+  // An unknown field is named itself, not the object holding it.
+  const field = formatPath(issue?.code === 'unrecognized_keys' ? [...path, issue.keys[0] ?? ''] : path);
   let message = issue?.message ?? 'invalid';
   if (issue?.code === 'unrecognized_keys') message = `unknown field(s) ${issue.keys.join(', ')}`;
   else if (issue?.code === 'invalid_type' && issue.input === undefined)

@@ -12,6 +12,10 @@ import { decideBodySchema, parseBody } from './decide-request.js';
 
 const DAY = 86_400_000;
 
+/** A placement gets the action's payload as its content; an action without one gets its content fields. */
+const contentOf = (content: DecisionSettings['actions'][number]['content']): JsonObject =>
+  (content.payload ?? content) as JsonObject;
+
 export type DecisionSettings = Pick<
   PathwiseConfig,
   'goal' | 'actions' | 'placements' | 'policy' | 'holdout' | 'exploration' | 'model' | 'computedTraits'
@@ -89,7 +93,7 @@ export class DecisionService {
       placement: body.placement,
       profileId: profile.id,
       action: action === undefined ? null : { id: action.id, channel: action.channel },
-      content: action === undefined ? null : (action.config.content as JsonObject),
+      content: action === undefined ? null : contentOf(action.config.content),
       mode: d.mode,
       propensity: d.propensity,
     };

@@ -25,8 +25,8 @@ export interface Harness {
   db: string;
   rt: Runtime;
   app: FastifyInstance;
-  /** Closes and reopens on the same database file: a process restart. */
-  restart(): Promise<void>;
+  /** Closes and reopens on the same database file: a process restart. `between` runs while it is closed. */
+  restart(between?: () => void): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -53,9 +53,10 @@ export const startHarnessOn = async (db: string, config: PathwiseConfig, clock?:
     dir,
     db,
     ...(await open()),
-    async restart() {
+    async restart(between) {
       await h.app.close();
       await h.rt.close();
+      between?.();
       Object.assign(h, await open());
     },
     async close() {

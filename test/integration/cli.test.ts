@@ -80,7 +80,7 @@ describe('pathwise CLI', () => {
     const ok = await run(['config', 'check', 'examples/shop/pathwise.yaml']);
     expect(ok.code).toBe(0);
     expect(ok.stdout).toMatch(
-      /OK \(workspace "shop", 2 source\(s\), 9 computed trait\(s\), 5 segment\(s\)\)/,
+      /OK \(workspace "shop", 2 source\(s\), 9 computed trait\(s\), 5 segment\(s\), 2 placement\(s\), 8 action\(s\), goal "Order Completed"\)/,
     );
     const unknown = await run(['fly']);
     expect(unknown.code).not.toBe(0);

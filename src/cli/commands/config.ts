@@ -18,7 +18,7 @@ export const registerConfig = (program: Command, io: Io, setExit: (code: number)
       if (result.ok) {
         const c = result.config;
         io.stdout(
-          `${file}: OK (workspace "${c.workspace}", ${c.sources.length} source(s), ${c.computedTraits.length} computed trait(s), ${c.segments.length} segment(s))\n`,
+          `${file}: OK (workspace "${c.workspace}", ${c.sources.length} source(s), ${c.computedTraits.length} computed trait(s), ${c.segments.length} segment(s), ${c.placements.length} placement(s), ${c.actions.length} action(s)${c.goal === undefined ? '' : `, goal "${c.goal.event}"`})\n`,
         );
         return;
       }
