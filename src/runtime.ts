@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { pino, type Logger } from 'pino';
 import type { PathwiseConfig } from './config/schema.js';
 import { INTERNAL_SOURCE, type Clock } from './domain/index.js';
@@ -7,7 +8,7 @@ import { openSqliteStore } from './store/sqlite/index.js';
 import { ProfileQueries, ProfileService, SegmentRefresher } from './profiles/index.js';
 import { IngestService } from './ingest/index.js';
 import { ServerMetrics } from './server/index.js';
-import type { Keys } from './server/index.js';
+import type { Keys, ReloadResult } from './server/index.js';
 import { buildServer } from './server/index.js';
 import type { FastifyInstance } from 'fastify';
 import { systemClock } from './util/system-clock.js';
@@ -22,7 +23,7 @@ import {
   outcomesFromEvent,
   type DecisionSettings,
 } from './orchestrate/index.js';
-import { parseConfig, type ConfigIssue } from './config/index.js';
+import { parseConfig } from './config/index.js';
 import type { ComputedTraitConfig } from './config/index.js';
 
 /** Everything one Pathwise process runs, wired together (the composition root; adapters are chosen here). */
@@ -45,9 +46,11 @@ export interface Runtime {
    * actions, policy, holdout, exploration). A config with any error is refused as a whole: the running
    * config stays. Returns the issues, or which changed sections need a restart to apply.
    */
+  /** Re-reads the config file (SIGHUP, `POST /v1/admin/config/reload`) and applies it like `reconfigure`. */
+  reloadConfig(): ReloadResult;
   /** Starts the background sweeps `serve` runs (segment refresh, settling decisions whose window ended). */
   startBackground(): void;
-  reconfigure(text: string): { ok: true; restartNeeded: string[] } | { ok: false; issues: ConfigIssue[] };
+  reconfigure(text: string): ReloadResult;
   close(): Promise<void>;
 }
 
@@ -57,6 +60,8 @@ export interface RuntimeOptions {
   env?: NodeJS.ProcessEnv;
   logger?: Logger;
   clock?: Clock;
+  /** The config file, when the config came from one: `reloadConfig()` re-reads it. */
+  configFile?: string;
   /** Seeds the decision engine's randomness (tests); a random seed otherwise. */
   seed?: number;
 }
@@ -193,6 +198,23 @@ export const openRuntime = async (opts: RuntimeOptions): Promise<Runtime> => {
     batchSize: config.segmentRefresh.batchSize,
     onError: (err) => logger.error({ err }, 'segment refresh failed; will retry at the next interval'),
   });
+  const reconfigure = (text: string): ReloadResult => {
+    const parsed = parseConfig(text);
+    if (!parsed.ok) return { ok: false, issues: parsed.issues };
+    const next = parsed.config;
+    const restartNeeded = RESTART_SECTIONS.filter(
+      (k) => JSON.stringify(next[k]) !== JSON.stringify(current[k]),
+    ).map(String);
+    // The model's settings shape its weights: a change applies at the next start, so keep the running ones.
+    decisions.reconfigure({
+      ...decisionSettings(next),
+      model: current.model,
+      computedTraits: withGoalTrait(current),
+    });
+    outcomes.reconfigure(next.goal);
+    current = { ...next, model: current.model, computedTraits: current.computedTraits };
+    return { ok: true, restartNeeded };
+  };
   return {
     config,
     store,
@@ -212,22 +234,24 @@ export const openRuntime = async (opts: RuntimeOptions): Promise<Runtime> => {
         logger.error({ err }, 'settling expired decisions failed; will retry at the next interval'),
       );
     },
-    reconfigure: (text) => {
-      const parsed = parseConfig(text);
-      if (!parsed.ok) return { ok: false, issues: parsed.issues };
-      const next = parsed.config;
-      const restartNeeded = RESTART_SECTIONS.filter(
-        (k) => JSON.stringify(next[k]) !== JSON.stringify(current[k]),
-      ).map(String);
-      // The model's settings shape its weights: a change applies at the next start, so keep the running ones.
-      decisions.reconfigure({
-        ...decisionSettings(next),
-        model: current.model,
-        computedTraits: withGoalTrait(current),
-      });
-      outcomes.reconfigure(next.goal);
-      current = { ...next, model: current.model, computedTraits: current.computedTraits };
-      return { ok: true, restartNeeded };
+    reconfigure,
+    reloadConfig: () => {
+      if (opts.configFile === undefined) {
+        return {
+          ok: false,
+          issues: [{ path: '', message: 'this server was not started from a config file' }],
+        };
+      }
+      let text: string;
+      try {
+        text = readFileSync(opts.configFile, 'utf8');
+      } catch (err) {
+        return {
+          ok: false,
+          issues: [{ path: '', message: `cannot read ${opts.configFile}: ${(err as Error).message}` }],
+        };
+      }
+      return reconfigure(text);
     },
     close: async () => {
       await refresher.stop();
@@ -253,4 +277,5 @@ export const serverFor = (rt: Runtime): FastifyInstance =>
     metrics: rt.metrics,
     logger: rt.logger,
     limits: rt.config.ingest,
+    reloadConfig: () => rt.reloadConfig(),
   });

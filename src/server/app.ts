@@ -14,6 +14,7 @@ import { ingestRoutes } from './routes/ingest.js';
 import { queryRoutes } from './routes/query.js';
 import { opsRoutes } from './routes/ops.js';
 import { decideRoutes } from './routes/decide.js';
+import { adminRoutes, type ReloadResult } from './routes/admin.js';
 
 export interface ServerDeps {
   ingest: IngestService;
@@ -25,6 +26,8 @@ export interface ServerDeps {
   metrics: ServerMetrics;
   logger: Logger;
   limits: { maxEventBytes: number; maxBatchBytes: number };
+  /** Re-reads the config file; absent when the server was not started from one. */
+  reloadConfig?: () => ReloadResult;
 }
 
 /** Builds the HTTP server (not listening): fastify with every route, error mapping and metrics. */
@@ -65,6 +68,7 @@ export const buildServer = (deps: ServerDeps): FastifyInstance => {
   ingestRoutes(app, { ingest: deps.ingest, keys: deps.keys, ...deps.limits });
   decideRoutes(app, { decisions: deps.decisions, outcomes: deps.outcomes, keys: deps.keys });
   queryRoutes(app, { profiles: deps.profiles, ingest: deps.ingest, keys: deps.keys });
+  adminRoutes(app, { keys: deps.keys, ...(deps.reloadConfig ? { reloadConfig: deps.reloadConfig } : {}) });
   opsRoutes(app, { reader: deps.reader, metrics: deps.metrics });
   return app;
 };

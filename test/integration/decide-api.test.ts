@@ -1,4 +1,9 @@
 import Database from 'better-sqlite3';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { openRuntime, serverFor } from '../../src/runtime.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { fixedClock, NOTHING } from '../../src/domain/index.js';
@@ -275,5 +280,74 @@ describe('contact policy over the decision log, and config changes at run time',
       actionId: 'banner_a',
       removed: { stage: 'eligibility', rule: 'actions[0].status' },
     });
+  });
+});
+
+describe('POST /v1/admin/config/reload', () => {
+  it('re-reads the config file: a broken file is refused with every issue, a valid one applies', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pathwise-reload-'));
+    const file = join(dir, 'pathwise.yaml');
+    const base = {
+      sources: [{ name: 'web', writeKey: 'wk_test_web_key' }],
+      admin: { key: 'admin_test_key' },
+    };
+    writeFileSync(file, stringify({ ...base, ...decisioning }));
+    const rt = await openRuntime({
+      config: config(),
+      db: join(dir, 'db'),
+      env: {},
+      logger: pino({ level: 'silent' }),
+      configFile: file,
+    });
+    const app = serverFor(rt);
+    try {
+      const reload = (authorization = bearer()) =>
+        app.inject({ method: 'POST', url: '/v1/admin/config/reload', headers: { authorization } });
+      expect((await reload(basic())).statusCode).toBe(401);
+
+      writeFileSync(
+        file,
+        stringify({ ...base, ...decisioning, policy: { killSwitch: 'yes', doNotRepeat: 'soon' } }),
+      );
+      const refused = await reload();
+      expect(refused.statusCode).toBe(400);
+      expect(refused.json().code).toBe('PW_ERR_CONFIG_INVALID');
+      expect(
+        refused
+          .json()
+          .issues.map((i: { path: string }) => i.path)
+          .sort(),
+      ).toEqual(['policy.doNotRepeat', 'policy.killSwitch']);
+      const still = await app.inject({
+        method: 'POST',
+        url: '/v1/decide',
+        payload: { anonymousId: 'r1', placement: 'home' },
+        headers: { authorization: basic() },
+      });
+      expect(still.json().mode).not.toBe('kill-switch');
+
+      writeFileSync(
+        file,
+        stringify({
+          ...base,
+          ...decisioning,
+          policy: { killSwitch: true },
+          segments: [{ name: 's', where: 'true' }],
+        }),
+      );
+      const applied = await reload();
+      expect(applied.json()).toEqual({ success: true, restartNeeded: ['segments'] });
+      const killed = await app.inject({
+        method: 'POST',
+        url: '/v1/decide',
+        payload: { anonymousId: 'r2', placement: 'home' },
+        headers: { authorization: basic() },
+      });
+      expect(killed.json().mode).toBe('kill-switch');
+    } finally {
+      await app.close();
+      await rt.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { readFileSync } from 'node:fs';
 import { formatIssue, loadConfigFile } from '../../config/load.js';
 import { openRuntime, serverFor } from '../../runtime.js';
 import type { Io } from '../main.js';
@@ -15,7 +14,7 @@ export const registerServe = (program: Command, io: Io): void => {
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .action(async (opts: { config: string; db: string; port: number; host: string }) => {
       const config = loadConfigFile(opts.config);
-      const rt = await openRuntime({ config, db: opts.db, env: io.env });
+      const rt = await openRuntime({ config, db: opts.db, env: io.env, configFile: opts.config });
       if (rt.keys.writeKeys.size === 0) {
         rt.logger.warn(
           'no write keys: add `sources:` to the config or set PATHWISE_WRITE_KEYS; ingest will refuse every call',
@@ -36,19 +35,12 @@ export const registerServe = (program: Command, io: Io): void => {
         rt.startBackground();
         // SIGHUP re-reads the config file: a valid one applies its decisioning sections, an invalid one changes nothing.
         const reload = () => {
-          let text: string;
-          try {
-            text = readFileSync(opts.config, 'utf8');
-          } catch (err) {
-            rt.logger.error({ err }, `config reload: cannot read ${opts.config}; the running config stays`);
-            return;
-          }
-          const r = rt.reconfigure(text);
+          const r = rt.reloadConfig();
           if (r.ok) rt.logger.info({ restartNeeded: r.restartNeeded }, `config reloaded from ${opts.config}`);
           else
             rt.logger.error(
               { issues: r.issues.map(formatIssue) },
-              `config reload refused: ${opts.config} has ${r.issues.length} problem(s); the running config stays`,
+              `config reload refused: ${r.issues.length} problem(s); the running config stays`,
             );
         };
         process.on('SIGHUP', reload);
