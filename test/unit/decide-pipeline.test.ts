@@ -7,6 +7,8 @@ import {
   inHoldout,
   quietHoursEnd,
   sampleIndex,
+  scoreOption,
+  thompsonDistribution,
   type ContactHistory,
   type Scorer,
 } from '../../src/decide/index.js';
@@ -233,4 +235,42 @@ function compileKill() {
   const r = parseConfig(BASE.replace('policy:\n', 'policy:\n  killSwitch: true\n'));
   if (!r.ok) throw new Error(JSON.stringify(r.issues));
   return compileCatalog(r.config);
+}
+
+describe('thompsonDistribution', () => {
+  const option = (mean: number, variance: number) =>
+    scoreOption(
+      'x',
+      { model: 'logistic', mean, variance, observations: 100 },
+      { value: 1, weight: 1, cost: 0 },
+    );
+
+  it('estimates each option’s chance to win a posterior draw', () => {
+    // Equal values: the option with the higher logit wins when N(0.2, 0.25) − N(0, 0.25) > 0, i.e. Φ(0.2/√0.5).
+    const dist = thompsonDistribution([option(0, 0.25), option(0.2, 0.25)], 40_000, seededRng(5));
+    const phi = 0.5 * (1 + erf(0.2 / Math.sqrt(0.5) / Math.SQRT2));
+    expect(dist[1]).toBeCloseTo(phi, 2);
+  });
+
+  it('never samples an option that cannot plausibly win, but keeps close contenders', () => {
+    const dist = thompsonDistribution(
+      [option(2, 0.01), option(-3, 0.01), option(1.9, 0.01)],
+      2000,
+      seededRng(1),
+    );
+    expect(dist[1]).toBe(0);
+    expect(dist[0]).toBeGreaterThan(0.5);
+    expect(dist[2]).toBeGreaterThan(0.05);
+  });
+});
+
+/** Abramowitz–Stegun 7.1.26 (error < 1.5e-7). */
+function erf(x: number): number {
+  const t = 1 / (1 + 0.3275911 * Math.abs(x));
+  const y =
+    1 -
+    ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) *
+      t *
+      Math.exp(-x * x);
+  return x >= 0 ? y : -y;
 }
