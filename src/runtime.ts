@@ -163,7 +163,11 @@ export const openRuntime = async (opts: RuntimeOptions): Promise<Runtime> => {
   const metrics = new ServerMetrics();
   let learner: Learner;
   try {
-    learner = await Learner.open(store, config.model, { snapshotEvery: 1000, now });
+    learner = await Learner.open(store, config.model, {
+      snapshotEvery: 1000,
+      now,
+      onLearned: (n) => metrics.modelUpdates(n),
+    });
   } catch (err) {
     await store.close();
     throw err;

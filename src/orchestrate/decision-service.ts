@@ -28,6 +28,8 @@ export interface DecisionServiceDeps {
   now: () => number;
   newId: () => string;
   rng: Rng;
+  /** Called for every logged decision (metrics). */
+  onDecision?: (d: Decision) => void;
 }
 
 /** What a website gets back from `POST /v1/decide`. */
@@ -129,6 +131,7 @@ export class DecisionService {
       },
     );
     await this.log.submit(decision);
+    this.deps.onDecision?.(decision);
     if (decision.actionId !== null) {
       const counts = this.today.counts;
       counts.set(decision.actionId, (counts.get(decision.actionId) ?? 0) + 1);

@@ -10,6 +10,8 @@ export interface LearnerOptions {
   /** Save a snapshot when this many updates happened since the last one (and on close). */
   snapshotEvery: number;
   now: () => number;
+  /** Called with how many decisions the model just learned from (metrics). */
+  onLearned?: (n: number) => void;
 }
 
 /**
@@ -64,7 +66,9 @@ export class Learner {
           this.again = false;
           for (;;) {
             const batch = await this.store.read.resolvedSince(this.appliedSeq, 1000);
-            for (const r of batch) this.apply(r);
+            let learned = 0;
+            for (const r of batch) if (this.apply(r)) learned++;
+            this.opts.onLearned?.(learned);
             if (batch.length < 1000) break;
           }
         } while (this.again);
@@ -76,10 +80,11 @@ export class Learner {
     return this.catching;
   }
 
-  private apply(r: ResolvedRecord): void {
+  private apply(r: ResolvedRecord): boolean {
     this.appliedSeq = r.resolvedSeq;
-    if (!LEARNABLE.has(r.mode)) return;
+    if (!LEARNABLE.has(r.mode)) return false;
     this.model.update(r.actionId ?? NOTHING, r.features, r.reward);
+    return true;
   }
 
   /** Saves the model with the position in the reward log it has learned up to. */

@@ -30,12 +30,33 @@ export class ServerMetrics implements IngestMetrics {
     registers: [this.registry],
   });
 
+  private readonly decisions = new Counter({
+    name: 'pathwise_decisions_total',
+    help: 'Decisions made, by mode (exploit, explore, holdout, kill-switch, no-candidates) and chosen action',
+    labelNames: ['mode', 'action'] as const,
+    registers: [this.registry],
+  });
+  private readonly rewards = new Counter({
+    name: 'pathwise_model_updates_total',
+    help: 'Resolved decisions the model learned from',
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'pathwise_' });
   }
 
   events(source: string, outcome: 'accepted' | 'duplicate' | 'rejected', n: number): void {
     if (n > 0) this.ingested.inc({ source, outcome }, n);
+  }
+
+  /** One decision; the action label is bounded by the catalog, `none` when nothing was chosen. */
+  decision(mode: string, actionId: string | null): void {
+    this.decisions.inc({ mode, action: actionId ?? 'none' });
+  }
+
+  modelUpdates(n: number): void {
+    if (n > 0) this.rewards.inc(n);
   }
 
   commit(seconds: number, events: number): void {

@@ -84,6 +84,9 @@ describe('POST /v1/decide', () => {
     const item = timeline.body.items.find((i: { kind: string }) => i.kind === 'decision');
     expect(item.decision.id).toBe(d.decisionId);
     expect(item.decision.summary).toBe(e.summary);
+
+    const metrics = (await h.app.inject({ method: 'GET', url: '/metrics' })).body;
+    expect(metrics).toContain(`pathwise_decisions_total{mode="${d.mode}",action="${d.action?.id ?? 'none'}"} 1`);
   });
 
   it('the same customer keeps one profile across decisions', async () => {
