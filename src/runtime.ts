@@ -180,6 +180,7 @@ export const openRuntime = async (opts: RuntimeOptions): Promise<Runtime> => {
     now,
     newId,
     rng,
+    onDecision: (d) => metrics.decision(d.mode, d.actionId),
   });
   const outcomes = new OutcomeService(config.goal, { store, learner, now, newId });
   let current = config;
