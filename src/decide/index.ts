@@ -3,7 +3,7 @@ export { candidatesFor } from './candidates.js';
 export { checkEligibility, type EligibilityContext } from './eligibility.js';
 export { applyPolicy, type ContactHistory, type ContactRecord } from './policy.js';
 export { inHoldout, unitHash } from './holdout.js';
-export { quietHoursEnd, localMinutes, isValidTimeZone } from './quiet-hours.js';
+export { quietHoursEnd } from './quiet-hours.js';
 export { scoreOption, type Option, type Scorer } from './score.js';
 export { boundExploration, sampleIndex, thompsonDistribution } from './explore.js';
 export { decide, type DecideRequest, type DecideDeps } from './decide.js';

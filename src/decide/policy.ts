@@ -2,7 +2,8 @@ import type { Channel, JsonObject } from '../domain/index.js';
 import type { PolicyConfig } from '../config/index.js';
 import type { CompiledAction } from './catalog.js';
 import type { Removal } from './eligibility.js';
-import { isValidTimeZone, quietHoursEnd } from './quiet-hours.js';
+import { quietHoursEnd } from './quiet-hours.js';
+import { isValidTimeZone } from '../domain/index.js';
 
 /** One earlier decision that chose an action for this customer (from the decision log). */
 export interface ContactRecord {
