@@ -8,11 +8,16 @@ const contextValue = z.union(
   { error: 'must be a string, number, boolean, null or a list of strings' },
 );
 
+const idString = z
+  .string({ error: 'must be a string' })
+  .min(1, 'must not be empty')
+  .max(256, 'must be at most 256 characters');
+
 /** `POST /v1/decide`: who is asking (userId or anonymousId), for which placement, in which context. */
 export const decideBodySchema = z
   .strictObject({
-    userId: z.string().min(1).max(256).optional(),
-    anonymousId: z.string().min(1).max(256).optional(),
+    userId: idString.optional(),
+    anonymousId: idString.optional(),
     placement: z.string({ error: 'required: the placement id to fill' }).min(1),
     /** Flat facts about the request (page, device, search terms) the eligibility rules and the model see. */
     context: z.record(z.string(), contextValue).default({}),
@@ -30,9 +35,9 @@ export const outcomeBodySchema = z.strictObject({
   /** `conversion` (the goal), the name of an engagement signal (`click`, `open`), or `dismiss`. */
   type: z.string({ error: 'required: conversion, dismiss or an engagement name' }).min(1),
   /** The goal's value for a conversion; defaults to the goal's value. */
-  value: z.number().nonnegative().optional(),
+  value: z.number({ error: 'must be a number' }).nonnegative('must not be negative').optional(),
   /** Makes retries safe: the same messageId is recorded once. */
-  messageId: z.string().min(1).max(256).optional(),
+  messageId: idString.optional(),
   writeKey: z.string().optional(),
 });
 
@@ -54,5 +59,10 @@ export const parseBody = <S extends z.ZodType>(
   if (issue?.code === 'unrecognized_keys') message = `unknown field(s) ${issue.keys.join(', ')}`;
   else if (issue?.code === 'invalid_type' && issue.input === undefined)
     message = message.startsWith('required') ? message : 'required';
-  throw new PathwiseError(code, field === '' ? message : `${field}: ${message}`, { field });
+  if (field === '')
+    throw new PathwiseError(
+      code,
+      path.length === 0 && issue?.code === 'invalid_type' ? 'the body must be a JSON object' : message,
+    );
+  throw new PathwiseError(code, `${field}: ${message}`, { field });
 };

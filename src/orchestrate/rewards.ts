@@ -47,7 +47,8 @@ export const outcomesFromEvent = async (
   const decisionId = event.properties.decisionId;
   if (signal !== undefined && typeof decisionId === 'string') {
     const d = await w.getDecision(decisionId);
-    if (d !== undefined && d.resolution === undefined) {
+    // Only the customer the decision was for can engage with it (merges move decisions along with profiles).
+    if (d !== undefined && d.profileId === profileId && d.resolution === undefined) {
       await w.addOutcome({
         decisionId,
         at: event.timestamp,

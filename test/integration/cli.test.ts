@@ -49,6 +49,61 @@ describe('pathwise CLI', () => {
     expect(level.stderr).toMatch(/PATHWISE_LOG_LEVEL "loud"/);
   });
 
+  it('serve re-reads its config on SIGHUP: a valid file applies, a broken one is refused and changes nothing', async () => {
+    const file = join(dir, 'pathwise.yaml');
+    const yaml = (policy: string) =>
+      [
+        'sources: [{ name: web, writeKey: wk_cli_test_1 }]',
+        'goal: { event: Order Completed }',
+        'placements: [{ id: home }]',
+        'actions: [{ id: a, channel: web, status: approved, trigger: { placements: [home] } }]',
+        `policy: ${policy}`,
+      ].join('\n');
+    writeFileSync(file, yaml('{ killSwitch: false }'));
+    const port = await freePort();
+    let stop: () => void = () => {};
+    const stopped = new Promise<void>((resolve) => (stop = resolve));
+    const running = run(
+      ['serve', '--config', file, '--db', join(dir, 'x.db'), '--port', String(port)],
+      { PATHWISE_LOG_LEVEL: 'silent' },
+      stopped,
+    );
+    const decide = async (): Promise<string | undefined> => {
+      try {
+        const res = await fetch(`http://127.0.0.1:${port}/v1/decide`, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            authorization: `Basic ${Buffer.from('wk_cli_test_1:').toString('base64')}`,
+          },
+          body: JSON.stringify({ anonymousId: 'v1', placement: 'home' }),
+        });
+        return ((await res.json()) as { mode: string }).mode;
+      } catch {
+        return undefined;
+      }
+    };
+    const waitFor = async (want: (m: string | undefined) => boolean) => {
+      let mode: string | undefined;
+      for (let i = 0; i < 100; i++) {
+        mode = await decide();
+        if (want(mode)) return mode;
+        await new Promise((r) => setTimeout(r, 30));
+      }
+      return mode;
+    };
+    expect(await waitFor((m) => m !== undefined)).not.toBe('kill-switch');
+    writeFileSync(file, yaml('{ killSwitch: true }'));
+    process.kill(process.pid, 'SIGHUP');
+    expect(await waitFor((m) => m === 'kill-switch')).toBe('kill-switch');
+    writeFileSync(file, yaml('{ killSwitch: maybe }'));
+    process.kill(process.pid, 'SIGHUP');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(await decide()).toBe('kill-switch');
+    stop();
+    expect((await running).code).toBe(0);
+  });
+
   it('serve starts, answers, and stops cleanly on the stop signal', async () => {
     const file = join(dir, 'ok.yaml');
     writeFileSync(file, 'sources: [{ name: web, writeKey: wk_cli_test_1 }]\n');

@@ -86,7 +86,9 @@ describe('POST /v1/decide', () => {
     expect(item.decision.summary).toBe(e.summary);
 
     const metrics = (await h.app.inject({ method: 'GET', url: '/metrics' })).body;
-    expect(metrics).toContain(`pathwise_decisions_total{mode="${d.mode}",action="${d.action?.id ?? 'none'}"} 1`);
+    expect(metrics).toContain(
+      `pathwise_decisions_total{mode="${d.mode}",action="${d.action?.id ?? 'none'}"} 1`,
+    );
   });
 
   it('the same customer keeps one profile across decisions', async () => {
@@ -352,5 +354,26 @@ describe('POST /v1/admin/config/reload', () => {
       await rt.close();
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('outcome edge cases', () => {
+  it('an engagement event from another customer does not count for a decision', async () => {
+    h = await startHarness(config());
+    const d = await decideFor({ userId: 'owner' });
+    await post('/v1/track', {
+      userId: 'stranger',
+      event: 'Banner Clicked',
+      properties: { decisionId: d.decisionId },
+    });
+    expect((await get(`/v1/decisions/${d.decisionId}`)).body.outcomes).toEqual([]);
+  });
+
+  it('a body that is not an object is a 400 without a field', async () => {
+    h = await startHarness(config());
+    const res = await post('/v1/decide', []);
+    expect(res.statusCode).toBe(400);
+    expect(res.json().message).toContain('the body must be a JSON object');
+    expect(res.json().field).toBeUndefined();
   });
 });
