@@ -95,6 +95,7 @@ const RESTART_SECTIONS = [
   'ingest',
   'storage',
   'model',
+  'channels',
 ] as const;
 
 /** How often decisions whose attribution window ended are settled (zero or engagement reward). */

@@ -10,6 +10,7 @@ import {
   placementSchema,
   policySchema,
 } from './decisioning.js';
+import { channelsSchema } from './channels.js';
 
 export { parseDuration, duration } from './duration.js';
 
@@ -127,6 +128,7 @@ export const configSchema = z.strictObject({
   holdout: holdoutSchema.default(holdoutSchema.parse({})),
   exploration: explorationSchema.default(explorationSchema.parse({})),
   model: modelSchema.default(modelSchema.parse({})),
+  channels: channelsSchema.default({}),
 });
 
 export type PathwiseConfig = z.output<typeof configSchema>;
