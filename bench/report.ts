@@ -1,3 +1,5 @@
+import type { DecideFigure } from './decide.js';
+import type { DecideHttpRun, DecideStoreCheck } from './decide-http.js';
 import type { ImportRun, StoreCounts } from './import.js';
 import type { AppendCheck, IngestRun, Verification } from './ingest-http.js';
 import type { LatencyRun } from './latency.js';
@@ -35,6 +37,21 @@ export interface Results {
   import?: ImportRun;
   latency?: { rate: number; pathwise: LatencyRun; bare: LatencyRun };
   profile?: ProfileSummary;
+  /** Figure 4: hashFeatures + decide() in process (bench/decide.ts). */
+  decide?: DecideFigure;
+  /** With --profile: the decide child under --cpu-prof (not a figure). */
+  decideProfile?: ProfileSummary;
+  /** With --profile: pathwise serve under --cpu-prof during one more /v1/decide run (not a figure). */
+  decideHttpProfile?: ProfileSummary;
+  /** Figure 5: POST /v1/decide at a fixed open-loop rate, beside the bare route's constant answer. */
+  decideHttp?: {
+    rate: number;
+    users: number;
+    actions: number;
+    pathwise: DecideHttpRun;
+    bare: DecideHttpRun;
+    store: DecideStoreCheck;
+  };
   failures: string[];
 }
 
@@ -204,12 +221,119 @@ export const formatSummary = (r: Results): string => {
         `bursty closed loop; its p99 has 1 ms resolution and a CO correction with a 1 ms interval); open loop sent ${n0(p.openLoop.sent)} / ${n0(b.openLoop.sent)} on a fixed schedule`,
     );
   }
+  if (r.decide) {
+    const d = r.decide;
+    const m = d.main;
+    const b = d.breakdown;
+    rows.push([
+      `4. decide() in process, decisions/s`,
+      n0(m.perSec),
+      '',
+      '',
+      '>= 20,000/s',
+      verdict(m.perSec >= 20_000),
+    ]);
+    rows.push([
+      `   µs per decision (${m.propensitySamples} samples)`,
+      us(m.usPerDecision),
+      '',
+      '',
+      '<= 50 µs',
+      '',
+    ]);
+    rows.push([
+      '   hashFeatures / decide()',
+      `${us(b.hashUs)} / ${us(b.decideUs)}`,
+      '',
+      `${pct(b.hashShare)} / ${pct(b.decideShare)}`,
+      '',
+      '',
+    ]);
+    rows.push([
+      '   in decide(): posteriors / Thompson / rest',
+      `${us(d.stages.posteriorsUs)} / ${us(d.stages.thompsonUs)} / ${us(d.stages.restUs)}`,
+      '',
+      [d.stages.posteriorsUs, d.stages.thompsonUs, d.stages.restUs]
+        .map((x) => pct(x / b.decideUs))
+        .join(' / '),
+      '',
+      '',
+    ]);
+    for (const v of d.variants) {
+      rows.push([
+        `   propensitySamples ${v.propensitySamples}`,
+        `${n0(v.perSec)}/s, ${us(v.usPerDecision)}`,
+        '',
+        `${(v.perSec / m.perSec).toFixed(2)}x`,
+        '',
+        '',
+      ]);
+    }
+    const modes = Object.entries(d.modes)
+      .map(([k, v]) => `${k} ${n0(v)}`)
+      .join(', ');
+    notes.push(
+      `decide: one core, ${d.actions} web actions on one placement, all scored (${d.optionsScored} options with doing nothing), ` +
+        `${d.features.mean.toFixed(0)} active features per customer (${d.features.min}–${d.features.max}, 64 customers), model trained with ` +
+        `${d.model.updatesPerArm} updates on each of ${d.model.arms} arms (logistic posteriors, featureBits ${d.model.featureBits}); ` +
+        `${n0(m.decisions)} decisions in ${m.seconds.toFixed(1)} s after ${d.warmupSeconds} s warm-up; modes: ${modes}; ` +
+        `stages in decide() timed apart on the same inputs (rest = by difference)`,
+    );
+  }
+  if (r.decideHttp) {
+    const { pathwise: p, bare: b, rate } = r.decideHttp;
+    const pl = p.load;
+    const bl = b.load;
+    const ratio = pl.fromSchedule.p99 / bl.fromSchedule.p99;
+    rows.push([
+      `5. POST /v1/decide p99 @ ${rate}/s (open loop)`,
+      ms(pl.fromSchedule.p99),
+      `bare fastify ${ms(bl.fromSchedule.p99)}`,
+      `${ratio.toFixed(1)}x`,
+      '<= 10 ms, <= 3x bare',
+      verdict(pl.fromSchedule.p99 <= 10 && ratio <= 3),
+    ]);
+    for (const k of ['p50', 'p90', 'max'] as const) {
+      rows.push([
+        `   ${k}`,
+        ms(pl.fromSchedule[k]),
+        ms(bl.fromSchedule[k]),
+        `${(pl.fromSchedule[k] / bl.fromSchedule[k]).toFixed(1)}x`,
+        '',
+        '',
+      ]);
+    }
+    rows.push(['   p99 from the actual send', ms(pl.raw.p99), ms(bl.raw.p99), '', '', '']);
+    rows.push(['   server CPU per request', us(p.serverUsPerRequest), us(b.serverUsPerRequest), '', '', '']);
+    rows.push(['   server CPU use (cores)', cores(p.cpu), cores(b.cpu), '', '', '']);
+    rows.push([
+      '   non-2xx / errors',
+      `${pl.non2xx} / ${pl.errors}`,
+      `${bl.non2xx} / ${bl.errors}`,
+      '',
+      '0',
+      verdict(pl.non2xx + pl.errors + p.warmup.non2xx + p.warmup.errors === 0),
+    ]);
+    const modes = Object.entries(pl.modes)
+      .map(([k, v]) => `${k} ${n0(v)}`)
+      .join(', ');
+    const st = r.decideHttp.store;
+    notes.push(
+      `decide-http: ${n0(pl.sent)} requests in ${pl.sent / rate} s over ${n0(pl.users)} distinct userIds (of ${n0(r.decideHttp.users)}; ` +
+        `the first request of each creates its profile), 2 placements, ${r.decideHttp.actions} web actions, untrained model; ` +
+        `answers: ${modes}; ${n0(pl.withAction)} named an action; in SQLite (warm-up included): ${n0(st.decisions)} decisions logged, ` +
+        `${n0(st.profiles)} profiles -> ${verdict(st.ok)}`,
+    );
+  }
   const warnings = [
     r.ingest && noise('the pathwise batch run', r.ingest.pathwise.cpu),
     r.ingest && noise('the bare batch run', r.ingest.bare.cpu),
     r.ingest && noise('the durable append batch run', r.ingest.append.cpu),
     r.latency && noise('the pathwise latency runs', r.latency.pathwise.cpu),
     r.latency && noise('the bare latency runs', r.latency.bare.cpu),
+    r.decide && noise('the in-process decide run', r.decide.cpu),
+    r.decideHttp && noise('the pathwise /v1/decide run', r.decideHttp.pathwise.cpu),
+    r.decideHttp && noise('the bare /v1/decide run', r.decideHttp.bare.cpu),
     r.machine.distRebuiltDuringRun === true
       ? 'WARNING: dist/ was rebuilt while the benchmarks ran: the figures may mix two builds'
       : undefined,

@@ -1,11 +1,14 @@
 import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, platform, release, totalmem } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
+import { runDecide, type DecideFigure } from './decide.js';
+import { checkDecideStore, runDecideHttp } from './decide-http.js';
+import { createDecideWorkspace } from './decide-workspace.js';
 import { runImport } from './import.js';
 import { assertAll2xx, checkAppend, runIngest, verifyIngest, type IngestOptions } from './ingest-http.js';
 import { runLatency } from './latency.js';
-import { formatProfile, newestProfile, summariseProfile } from './profile.js';
+import { formatProfile, summariseProfile, type ProfileSummary } from './profile.js';
 import { formatSummary, type Results } from './report.js';
 import { countStore } from './import.js';
 import {
@@ -20,11 +23,11 @@ import {
 import { createWorkspace, removeAllWorkspaces, type Workspace } from './workspace.js';
 
 /**
- * `npm run bench [-- --quick] [-- --only ingest,import,latency] [-- --profile]`: the figures Pathwise
- * reports, each beside its baseline measured in the same run. See bench/README.md.
+ * `npm run bench [-- --quick] [-- --only ingest,import,latency,decide,decide-http] [-- --profile]`: the
+ * figures Pathwise reports, each beside its baseline measured in the same run. See bench/README.md.
  */
 
-const FIGURES = ['ingest', 'import', 'latency'] as const;
+const FIGURES = ['ingest', 'import', 'latency', 'decide', 'decide-http'] as const;
 type Figure = (typeof FIGURES)[number];
 
 const { values } = parseArgs({
@@ -55,6 +58,11 @@ const settings = {
   eventsPerBatch: 100,
   importEvents: quick ? 100_000 : 1_000_000,
   latencyRate: 500,
+  /** Figure decide: the headline run in seconds (breakdown and each propensitySamples variant: half). */
+  decideSeconds: quick ? 2 : 5,
+  decideRate: 1000,
+  decideUsers: 10_000,
+  decideActions: 10,
   profile: values.profile ?? false,
   synchronous: sync ?? 'default (full)',
 };
@@ -146,6 +154,20 @@ const ingestFigure = async (ws: Workspace): Promise<void> => {
   if (!appendCheck.ok) throw new Error(`durable append rows do not add up: ${JSON.stringify(appendCheck)}`);
 };
 
+/**
+ * The main thread's profile in `dir`: a process with worker threads (the server's, tsx's loader) writes one
+ * file per thread, and the main thread's is by far the largest.
+ */
+const largestProfile = (dir: string): string => {
+  const largest = readdirSync(dir)
+    .filter((f) => f.endsWith('.cpuprofile'))
+    .map((f) => join(dir, f))
+    .sort((a, b) => statSync(b).size - statSync(a).size)[0];
+  if (largest === undefined)
+    throw new Error(`no .cpuprofile written in ${dir} (did the process exit cleanly?)`);
+  return largest;
+};
+
 const profileRun = async (ws: Workspace): Promise<void> => {
   const dir = join(OUT, `prof-${runTag}`);
   mkdirSync(dir, { recursive: true });
@@ -154,9 +176,7 @@ const profileRun = async (ws: Workspace): Promise<void> => {
     () => startPathwise({ config: ws.config, db: ws.db('profile'), cpuProfDir: dir }),
     (s) => runIngest(s, { ...settings, seed: 2, runTag: `${runTag}p` }),
   );
-  const file = newestProfile(dir);
-  if (file === undefined) throw new Error(`no .cpuprofile written in ${dir} (did the server exit cleanly?)`);
-  results.profile = summariseProfile(file);
+  results.profile = summariseProfile(largestProfile(dir));
 };
 
 const importFigure = async (ws: Workspace): Promise<void> => {
@@ -194,17 +214,96 @@ const latencyFigure = async (ws: Workspace): Promise<void> => {
   if (bad > 0) throw new Error(`pathwise /v1/track: ${bad} failed requests at ${opts.rate}/s`);
 };
 
-const steps: Array<[Figure | 'profile', (ws: Workspace) => Promise<void>]> = [
-  ['ingest', ingestFigure],
-  ['import', importFigure],
-  ['latency', latencyFigure],
+/** With --profile, the decide child once more under --cpu-prof (tsx's loader thread writes its own file). */
+const decideProfile = async (ws: Workspace): Promise<ProfileSummary> => {
+  const dir = join(OUT, `prof-decide-${runTag}`);
+  mkdirSync(dir, { recursive: true });
+  log(`decide: once more under --cpu-prof (${settings.decideSeconds} s; not a reported figure)`);
+  await runDecide({ dir: ws.dir, seconds: settings.decideSeconds, warmupSeconds: 1, cpuProfDir: dir });
+  return summariseProfile(largestProfile(dir), 15);
+};
+
+const decideFigure = async (ws: Workspace): Promise<void> => {
+  log(
+    `decide: in process, one core: ${settings.warmupSeconds} s warm-up, ${settings.decideSeconds} s at 64 samples, ` +
+      `then the breakdown and 16 / 256 samples`,
+  );
+  const d: DecideFigure = await runDecide({
+    dir: ws.dir,
+    seconds: settings.decideSeconds,
+    warmupSeconds: settings.warmupSeconds,
+  });
+  results.decide = d;
+  log(`decide: ${Math.round(d.main.perSec)} decisions/s, ${d.main.usPerDecision.toFixed(1)} µs each`);
+  if (settings.profile) results.decideProfile = await decideProfile(ws);
+  const bad = Object.keys(d.modes).filter((m) => m !== 'exploit' && m !== 'explore');
+  if (bad.length > 0) throw new Error(`decide: decisions skipped scoring (modes ${bad.join(', ')})`);
+};
+
+const decideHttpFigure = async (ws: Workspace): Promise<void> => {
+  const opts = {
+    rate: settings.decideRate,
+    seconds,
+    warmupSeconds: settings.warmupSeconds,
+    users: settings.decideUsers,
+    seed: 5,
+  };
+  log(
+    `decide-http: POST /v1/decide at ${opts.rate}/s open loop, ${opts.warmupSeconds}+${seconds} s, bare then pathwise`,
+  );
+  const bare = await withServer(startBare, (s) => runDecideHttp(s, { ...opts, runTag: `${runTag}d` }));
+  const db = ws.db('decide');
+  const pathwise = await withServer(
+    () => startPathwise({ config: ws.config, db }),
+    (s) => runDecideHttp(s, { ...opts, runTag: `${runTag}e` }),
+  );
+  const store = checkDecideStore(db, pathwise);
+  results.decideHttp = {
+    rate: opts.rate,
+    users: opts.users,
+    actions: settings.decideActions,
+    pathwise,
+    bare,
+    store,
+  };
+  const p = pathwise.load;
+  log(
+    `decide-http: p99 ${p.fromSchedule.p99.toFixed(2)} ms (bare ${bare.load.fromSchedule.p99.toFixed(2)} ms)`,
+  );
+  if (settings.profile) {
+    // Before the checks below, so a failing run still gets its profile.
+    const dir = join(OUT, `prof-decide-http-${runTag}`);
+    mkdirSync(dir, { recursive: true });
+    log(`decide-http: once more with pathwise serve under --cpu-prof (not a reported figure)`);
+    await withServer(
+      () => startPathwise({ config: ws.config, db: ws.db('decide-profile'), cpuProfDir: dir }),
+      (s) => runDecideHttp(s, { ...opts, runTag: `${runTag}f` }),
+    );
+    results.decideHttpProfile = summariseProfile(largestProfile(dir), 15);
+  }
+  const failed = p.non2xx + p.errors + pathwise.warmup.non2xx + pathwise.warmup.errors;
+  if (failed > 0)
+    throw new Error(`pathwise /v1/decide: ${failed} failed requests ${JSON.stringify(p.statusCodes)}`);
+  if (!store.ok) throw new Error(`pathwise /v1/decide: the store does not add up ${JSON.stringify(store)}`);
+};
+
+const newWorkspace = () => createWorkspace(sync === undefined ? {} : { synchronous: sync });
+
+const steps: Array<[Figure | 'profile', (ws: Workspace) => Promise<void>, () => Workspace]> = [
+  ['ingest', ingestFigure, newWorkspace],
+  ['import', importFigure, newWorkspace],
+  ['latency', latencyFigure, newWorkspace],
+  ['decide', decideFigure, newWorkspace],
+  ['decide-http', decideHttpFigure, () => createDecideWorkspace(settings.decideActions)],
 ];
-if (settings.profile) steps.push(['profile', profileRun]);
+// The batch run's profile comes with ingest (or alone); the decide figures profile their own runs.
+if (settings.profile && (wants('ingest') || !(wants('decide') || wants('decide-http'))))
+  steps.push(['profile', profileRun, newWorkspace]);
 
 let exitCode = 0;
-for (const [name, step] of steps) {
+for (const [name, step, workspace] of steps) {
   if (name !== 'profile' && !wants(name)) continue;
-  const ws = createWorkspace(sync === undefined ? {} : { synchronous: sync });
+  const ws = workspace();
   try {
     await step(ws);
   } catch (err) {
@@ -222,5 +321,16 @@ mkdirSync(OUT, { recursive: true });
 writeFileSync(join(OUT, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
 process.stdout.write(`\n${formatSummary(results)}\n`);
 if (results.profile) process.stdout.write(`\n${formatProfile(results.profile)}\n`);
+/** formatProfile's first line names the batch run: retitled for the decide profiles. */
+const retitled = (p: ProfileSummary, title: string) =>
+  formatProfile(p).replace(/^.*\n/, `${title}: ${relative(ROOT, p.file)}\n`);
+if (results.decideProfile)
+  process.stdout.write(
+    `\n${retitled(results.decideProfile, 'CPU profile of the in-process decide figure (bench/decide.ts child)')}\n`,
+  );
+if (results.decideHttpProfile)
+  process.stdout.write(
+    `\n${retitled(results.decideHttpProfile, 'CPU profile of the Pathwise server during the /v1/decide run')}\n`,
+  );
 process.stdout.write(`\nresults: bench/out/results.json\n`);
 process.exit(exitCode);

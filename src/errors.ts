@@ -40,6 +40,16 @@ export const ERRORS = {
   },
   PW_ERR_DECISION_NOT_FOUND: { status: 404, retryable: false, message: 'No decision with id %s' },
   PW_ERR_OUTCOME_INVALID: { status: 400, retryable: false, message: 'Invalid outcome: %s' },
+  PW_ERR_ACTION_NOT_FOUND: {
+    status: 404,
+    retryable: false,
+    message: 'No action %s in the catalog (actions are declared under `actions:` in the config)',
+  },
+  PW_ERR_DELIVERY_FAILED: {
+    status: 502,
+    retryable: true,
+    message: 'Delivery failed: %s (check the channel settings and the provider)',
+  },
   PW_ERR_STORE_CONFLICT: {
     status: 409,
     retryable: false,

@@ -20,9 +20,14 @@ import {
   LAST_GOAL_TRAIT,
   Learner,
   OutcomeService,
-  outcomesFromEvent,
+  EmailLinks,
+  EngineLoop,
+  onEventApplied,
+  Oversight,
   type DecisionSettings,
 } from './orchestrate/index.js';
+import { checkActionTemplates, emailLinkSecret, openChannels } from './channels/index.js';
+import { dirname } from 'node:path';
 import { parseConfig } from './config/index.js';
 import type { ComputedTraitConfig } from './config/index.js';
 
@@ -38,6 +43,10 @@ export interface Runtime {
   decisions: DecisionService;
   outcomes: OutcomeService;
   learner: Learner;
+  oversight: Oversight;
+  links: EmailLinks;
+  /** Fires due timers and delivers due messages; `serve` starts it, tests drive it with runOnce(). */
+  loop: EngineLoop;
   metrics: ServerMetrics;
   logger: Logger;
   keys: Keys;
@@ -81,6 +90,7 @@ const decisionSettings = (config: PathwiseConfig): DecisionSettings => ({
   exploration: config.exploration,
   model: config.model,
   computedTraits: withGoalTrait(config),
+  channels: config.channels,
 });
 
 /** Sections that only apply at start. */
@@ -97,6 +107,9 @@ const RESTART_SECTIONS = [
   'model',
   'channels',
 ] as const;
+
+/** How often the engine looks for due timers and deliveries: a pause stops sends well within a second. */
+const LOOP_INTERVAL_MS = 200;
 
 /** How often decisions whose attribution window ended are settled (zero or engagement reward). */
 const OUTCOME_SWEEP_MS = 30_000;
@@ -147,6 +160,16 @@ export const openRuntime = async (opts: RuntimeOptions): Promise<Runtime> => {
   // Everything that can refuse bad input runs before the store is opened, so a refusal leaves nothing open.
   const logger = opts.logger ?? pino({ level: logLevel(env) });
   const keys = collectKeys(config, env);
+  const configDir = opts.configFile === undefined ? process.cwd() : dirname(opts.configFile);
+  const templateProblems = await checkActionTemplates(config.actions, config.channels, configDir);
+  if (templateProblems.length > 0) {
+    throw new PathwiseError('PW_ERR_CONFIG_INVALID', `templates: ${templateProblems.join('; ')}`);
+  }
+  const channels = openChannels(config.channels, {
+    env,
+    configDir,
+    now: () => clock.now(),
+  });
   const store = await openSqliteStore({ file: opts.db, synchronous: config.storage.synchronous });
   try {
     await store.migrate();
@@ -184,7 +207,20 @@ export const openRuntime = async (opts: RuntimeOptions): Promise<Runtime> => {
     onDecision: (d) => metrics.decision(d.mode, d.actionId),
   });
   const outcomes = new OutcomeService(config.goal, { store, learner, now, newId });
+  const oversight = new Oversight({ store, decisions, now, newId });
+  await oversight.load();
   let current = config;
+  const loop = new EngineLoop({
+    store,
+    decisions,
+    channels,
+    computedTraits: () => current.computedTraits,
+    now,
+    newId,
+    random: () => rng.next(),
+    onError: (err, what) => logger.error({ err }, `${what} failed; will retry`),
+    intervalMs: LOOP_INTERVAL_MS,
+  });
   const catchUp = () =>
     void learner.catchUp().catch((err: unknown) => logger.error({ err }, 'model update failed; will retry'));
   const ingest = new IngestService(config, {
@@ -194,9 +230,21 @@ export const openRuntime = async (opts: RuntimeOptions): Promise<Runtime> => {
     newId,
     metrics,
     hooks: {
-      afterApply: (w, event, profileId) => outcomesFromEvent(w, current.goal, event, profileId),
+      afterApply: (w, event, applied) =>
+        onEventApplied(w, event, applied, {
+          goal: current.goal,
+          catalog: decisions.current,
+          now: now(),
+          newId,
+        }),
       resolved: catchUp,
     },
+  });
+  const links = new EmailLinks({
+    secret: config.channels.email === undefined ? undefined : emailLinkSecret(config.channels.email, env),
+    ingest,
+    store,
+    consentTrait: () => current.policy.consent.trait,
   });
   const queries = new ProfileQueries(store.read, settings, now);
   const refresher = new SegmentRefresher(store, profiles, {
@@ -216,9 +264,15 @@ export const openRuntime = async (opts: RuntimeOptions): Promise<Runtime> => {
       ...decisionSettings(next),
       model: current.model,
       computedTraits: withGoalTrait(current),
+      channels: current.channels,
     });
     outcomes.reconfigure(next.goal);
-    current = { ...next, model: current.model, computedTraits: current.computedTraits };
+    current = {
+      ...next,
+      model: current.model,
+      computedTraits: current.computedTraits,
+      channels: current.channels,
+    };
     return { ok: true, restartNeeded };
   };
   return {
@@ -231,11 +285,15 @@ export const openRuntime = async (opts: RuntimeOptions): Promise<Runtime> => {
     decisions,
     outcomes,
     learner,
+    oversight,
+    links,
+    loop,
     metrics,
     logger,
     keys,
     startBackground: () => {
       refresher.start();
+      loop.start();
       outcomes.start(OUTCOME_SWEEP_MS, (err) =>
         logger.error({ err }, 'settling expired decisions failed; will retry at the next interval'),
       );
@@ -261,6 +319,7 @@ export const openRuntime = async (opts: RuntimeOptions): Promise<Runtime> => {
     },
     close: async () => {
       await refresher.stop();
+      await loop.stop();
       await outcomes.stop();
       try {
         await learner.snapshot();
@@ -277,6 +336,8 @@ export const serverFor = (rt: Runtime): FastifyInstance =>
     ingest: rt.ingest,
     decisions: rt.decisions,
     outcomes: rt.outcomes,
+    oversight: rt.oversight,
+    links: rt.links,
     profiles: rt.queries,
     reader: rt.store.read,
     keys: rt.keys,

@@ -6,6 +6,12 @@ import { duration } from './duration.js';
  * from the environment when the server starts, so the file can be committed without them.
  */
 
+/** A secret: at least 16 characters, or `${ENV_VAR}` (checked after expansion when the channel starts). */
+const secret = (what: string) =>
+  z.string().refine((v) => /^\$\{[A-Za-z_][A-Za-z0-9_]*\}$/.test(v) || v.length >= 16, {
+    message: `${what} must be at least 16 characters, or \${ENV_VAR} to read it from the environment`,
+  });
+
 const retrySchema = z.strictObject({
   /** Attempts before the delivery fails for good (dead letter and a `Delivery Failed` event). */
   maxAttempts: z.number().int().min(1).max(20).default(5),
@@ -17,7 +23,7 @@ export const webhookChannelSchema = z.strictObject({
   /** The provider endpoint the JSON payload is POSTed to. */
   url: z.url({ error: 'must be an http(s) URL' }),
   /** HMAC-SHA256 key for the `X-Pathwise-Signature` header (at least 16 characters). */
-  secret: z.string().min(16, 'webhook secrets must be at least 16 characters'),
+  secret: secret('webhook secrets'),
   headers: z.record(z.string(), z.string()).default({}),
   timeout: duration.default(10_000),
   retry: retrySchema.default({ maxAttempts: 5, backoff: 30_000 }),
@@ -39,7 +45,7 @@ export const emailChannelSchema = z.strictObject({
   /** The public base URL of this server, for open pixels, click redirects and unsubscribe links. */
   publicUrl: z.url({ error: 'must be an http(s) URL' }),
   /** Key that signs tracking and unsubscribe links (at least 16 characters). */
-  linkSecret: z.string().min(16, 'link secrets must be at least 16 characters'),
+  linkSecret: secret('link secrets'),
   retry: retrySchema.default({ maxAttempts: 5, backoff: 30_000 }),
 });
 

@@ -25,6 +25,8 @@ export interface Catalog {
   holdout: PathwiseConfig['holdout'];
   exploration: PathwiseConfig['exploration'];
   propensitySamples: number;
+  /** Channels that can deliver; absent: every channel (pure tests, offline evaluation). `web` always can. */
+  deliverable?: ReadonlySet<Channel>;
 }
 
 /** The goal's expected value: a constant, or the default declared for a property-valued goal. */
@@ -37,6 +39,7 @@ export const compileCatalog = (
     PathwiseConfig,
     'goal' | 'actions' | 'placements' | 'policy' | 'holdout' | 'exploration' | 'model'
   >,
+  opts: { deliverable?: readonly Channel[] } = {},
 ): Catalog => {
   const goalValue = expectedGoalValue(config.goal);
   const actions = config.actions.map((a, index): CompiledAction => ({
@@ -56,5 +59,8 @@ export const compileCatalog = (
     holdout: config.holdout,
     exploration: config.exploration,
     propensitySamples: config.model.propensitySamples,
+    ...(opts.deliverable === undefined
+      ? {}
+      : { deliverable: new Set<Channel>([...opts.deliverable, 'web']) }),
   };
 };

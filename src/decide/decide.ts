@@ -64,6 +64,14 @@ export const decide = (req: DecideRequest, deps: DecideDeps): Decision => {
       trace.removed = notEligible;
       continue;
     }
+    if (catalog.deliverable !== undefined && !catalog.deliverable.has(action.channel)) {
+      trace.removed = {
+        stage: 'policy',
+        rule: `channels.${action.channel}`,
+        reason: `no ${action.channel} channel is configured under channels:`,
+      };
+      continue;
+    }
     const policy = applyPolicy(action, catalog.policy, req.profile, req.history, now);
     if ('removed' in policy) trace.removed = policy.removed;
     else survivors.push({ action, trace, sendAt: policy.sendAt });

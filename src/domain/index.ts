@@ -3,3 +3,4 @@ export * from './profile.js';
 export * from './clock.js';
 export * from './decision.js';
 export * from './local-time.js';
+export * from './delivery.js';

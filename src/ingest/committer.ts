@@ -15,7 +15,11 @@ export type Stored =
  * Runs inside the ingest transaction after an event was applied to its profile (reward attribution does,
  * so an outcome commits atomically with its event). Returns how many decisions it resolved.
  */
-export type AfterApply = (w: StoreWriter, event: PathwiseEvent, profileId: string) => Promise<number>;
+export type AfterApply = (
+  w: StoreWriter,
+  event: PathwiseEvent,
+  applied: { profileId: string; entered: readonly string[] },
+) => Promise<number>;
 
 export interface CommitHooks {
   afterApply?: AfterApply;
@@ -112,7 +116,7 @@ export class GroupCommitter {
       } else {
         const applied = await this.profiles.apply(w, entry.event, entry.violations);
         if (this.hooks.afterApply !== undefined)
-          this.resolvedInGroup += await this.hooks.afterApply(w, entry.event, applied.profileId);
+          this.resolvedInGroup += await this.hooks.afterApply(w, entry.event, applied);
         out.push({ status: 'accepted', seq: applied.seq, profileId: applied.profileId });
       }
     }

@@ -1,9 +1,16 @@
-import { type Decision, type JsonObject, type Profile, type Signal } from '../domain/index.js';
+import type { Channel, Decision, JsonObject, Profile, Signal } from '../domain/index.js';
 import type { PathwiseConfig } from '../config/index.js';
 import { compileCatalog, decide, type Catalog, type ContactHistory } from '../decide/index.js';
 import { hashFeatures, type Rng } from '../learn/index.js';
 import { computedValues, type ProfileService } from '../profiles/index.js';
-import type { Store, StoredDecision } from '../store/index.js';
+import type { Store, StoredDecision, StoreWriter } from '../store/index.js';
+import { KeyedLock } from './keyed-lock.js';
+import { noControls, withControls, type Controls } from './controls.js';
+
+interface Logged {
+  decision: Decision;
+  alongside?: (w: StoreWriter, d: Decision) => Promise<void>;
+}
 import { PathwiseError } from '../errors.js';
 import { GroupWriter } from './group-writer.js';
 import type { Learner } from './learner.js';
@@ -18,8 +25,22 @@ const contentOf = (content: DecisionSettings['actions'][number]['content']): Jso
 
 export type DecisionSettings = Pick<
   PathwiseConfig,
-  'goal' | 'actions' | 'placements' | 'policy' | 'holdout' | 'exploration' | 'model' | 'computedTraits'
+  | 'goal'
+  | 'actions'
+  | 'placements'
+  | 'policy'
+  | 'holdout'
+  | 'exploration'
+  | 'model'
+  | 'computedTraits'
+  | 'channels'
 >;
+
+/** Channels with a delivery configured (web content is served by the decision API). */
+const deliverable = (settings: DecisionSettings): Channel[] =>
+  (Object.keys(settings.channels) as Channel[]).filter(
+    (c) => settings.channels[c as keyof typeof settings.channels],
+  );
 
 export interface DecisionServiceDeps {
   store: Store;
@@ -51,7 +72,9 @@ export interface PlacementDecision {
 export class DecisionService {
   private catalog: Catalog;
   private settings: DecisionSettings;
-  private readonly log: GroupWriter<Decision, void>;
+  private readonly log: GroupWriter<Logged, void>;
+  private readonly lock = new KeyedLock();
+  private controls: Controls = noControls;
   /** Sends per action today (UTC), counted here so budgets cost no query per decision. */
   private today = { start: -1, counts: new Map<string, number>() };
 
@@ -60,14 +83,33 @@ export class DecisionService {
     private readonly deps: DecisionServiceDeps,
   ) {
     this.settings = settings;
-    this.catalog = compileCatalog(settings);
-    this.log = new GroupWriter(deps.store, (w, d) => w.saveDecision(d));
+    this.catalog = this.compile();
+    this.log = new GroupWriter(deps.store, async (w, { decision, alongside }) => {
+      await w.saveDecision(decision);
+      await alongside?.(w, decision);
+    });
   }
 
   /** Swaps in a new (already validated) decisioning config; decisions in flight finish with the old one. */
   reconfigure(settings: DecisionSettings): void {
-    this.catalog = compileCatalog(settings);
     this.settings = settings;
+    this.catalog = this.compile();
+  }
+
+  /** Applies run-time controls (pauses, kill switch) to every decision from now on. */
+  setControls(controls: Controls): void {
+    this.controls = controls;
+    this.catalog = this.compile();
+  }
+
+  /** The action catalog as decisions see it now (controls applied). */
+  get current(): Catalog {
+    return this.catalog;
+  }
+
+  private compile(): Catalog {
+    const settings = withControls(this.settings, this.controls);
+    return compileCatalog(settings, { deliverable: deliverable(settings) });
   }
 
   /** Answers a web placement: the body is checked, an unknown customer gets a new anonymous profile. */
@@ -84,11 +126,13 @@ export class DecisionService {
       );
     }
     const profile = await this.profileFor(source, body);
-    const d = await this.decideFor(profile, {
-      kind: 'placement',
-      placement: body.placement,
-      context: body.context as JsonObject,
-    });
+    const d = await this.lock.run(profile.id, () =>
+      this.decideNow(profile, {
+        kind: 'placement',
+        placement: body.placement,
+        context: body.context as JsonObject,
+      }),
+    );
     const action = d.actionId === null ? undefined : this.catalog.byId.get(d.actionId);
     return {
       decisionId: d.id,
@@ -101,8 +145,30 @@ export class DecisionService {
     };
   }
 
-  /** Decides for a known profile on a signal, and logs the decision (durable when this resolves). */
-  async decideFor(profile: Profile, signal: Signal): Promise<Decision> {
+  /**
+   * Decides for a customer on a signal and logs the decision (durable when this resolves). `alongside` writes
+   * in the same transaction (the outbox row, the timer that asked), so either all of it commits or none does.
+   * One decision at a time per customer: the latest profile is read inside the customer's turn.
+   */
+  decideFor(
+    profileOrId: Profile | string,
+    signal: Signal,
+    alongside?: (w: StoreWriter, d: Decision) => Promise<void>,
+  ): Promise<Decision | undefined> {
+    const id = typeof profileOrId === 'string' ? profileOrId : profileOrId.id;
+    return this.lock.run(id, async () => {
+      const profile =
+        typeof profileOrId === 'string' ? await this.deps.store.read.getProfile(profileOrId) : profileOrId;
+      if (profile === undefined) return undefined;
+      return this.decideNow(profile, signal, alongside);
+    });
+  }
+
+  private async decideNow(
+    profile: Profile,
+    signal: Signal,
+    alongside?: (w: StoreWriter, d: Decision) => Promise<void>,
+  ): Promise<Decision> {
     const now = this.deps.now();
     const history = await this.historyOf(profile, now);
     const computed = computedValues(profile, this.settings.computedTraits, now);
@@ -130,7 +196,7 @@ export class DecisionService {
         attributionWindow: this.settings.goal?.attributionWindow ?? 7 * DAY,
       },
     );
-    await this.log.submit(decision);
+    await this.log.submit(alongside === undefined ? { decision } : { decision, alongside });
     this.deps.onDecision?.(decision);
     if (decision.actionId !== null) {
       const counts = this.today.counts;

@@ -1,7 +1,7 @@
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { IngestService } from '../ingest/index.js';
-import type { DecisionService, OutcomeService } from '../orchestrate/index.js';
+import type { DecisionService, EmailLinks, OutcomeService, Oversight } from '../orchestrate/index.js';
 import type { ProfileQueries } from '../profiles/index.js';
 import type { StoreReader } from '../store/index.js';
 import { PathwiseError, isPathwiseError } from '../errors.js';
@@ -15,11 +15,14 @@ import { queryRoutes } from './routes/query.js';
 import { opsRoutes } from './routes/ops.js';
 import { decideRoutes } from './routes/decide.js';
 import { adminRoutes, type ReloadResult } from './routes/admin.js';
+import { trackingRoutes } from './routes/tracking.js';
 
 export interface ServerDeps {
   ingest: IngestService;
   decisions: DecisionService;
   outcomes: OutcomeService;
+  oversight: Oversight;
+  links: EmailLinks;
   profiles: ProfileQueries;
   reader: StoreReader;
   keys: Keys;
@@ -68,7 +71,12 @@ export const buildServer = (deps: ServerDeps): FastifyInstance => {
   ingestRoutes(app, { ingest: deps.ingest, keys: deps.keys, ...deps.limits });
   decideRoutes(app, { decisions: deps.decisions, outcomes: deps.outcomes, keys: deps.keys });
   queryRoutes(app, { profiles: deps.profiles, ingest: deps.ingest, keys: deps.keys });
-  adminRoutes(app, { keys: deps.keys, ...(deps.reloadConfig ? { reloadConfig: deps.reloadConfig } : {}) });
+  trackingRoutes(app, { links: deps.links });
+  adminRoutes(app, {
+    keys: deps.keys,
+    oversight: deps.oversight,
+    ...(deps.reloadConfig ? { reloadConfig: deps.reloadConfig } : {}),
+  });
   opsRoutes(app, { reader: deps.reader, metrics: deps.metrics });
   return app;
 };

@@ -1,4 +1,8 @@
 import type {
+  AuditEntry,
+  Delivery,
+  Json,
+  Timer,
   Channel,
   Decision,
   DecisionMode,
@@ -135,11 +139,67 @@ export interface DecisionWriter {
   saveModelSnapshot(s: ModelSnapshot): Promise<void>;
 }
 
+/** The outbox, durable timers, the audit log and run-time controls, inside a write transaction (orchestration). */
+export interface OutboxWriter {
+  /** Adds a delivery (id unique: a second one with the same id is PW_ERR_STORE_CONFLICT). */
+  addDelivery(d: Delivery): Promise<void>;
+  /**
+   * Updates a delivery's mutable fields: only those the patch gives change. Throws PW_ERR_STORE_CONFLICT if no
+   * delivery has this id.
+   */
+  updateDelivery(id: string, patch: DeliveryPatch): Promise<void>;
+  getDelivery(id: string): Promise<Delivery | undefined>;
+  /**
+   * Cancels every pending delivery of a profile or of an action (status `cancelled`, the reason, updatedAt
+   * `at`); returns the cancelled ones as they now are, in the order they were added. Others are untouched.
+   */
+  cancelDeliveries(
+    filter: { profileId: string } | { actionId: string },
+    reason: string,
+    at: number,
+  ): Promise<Delivery[]>;
+  /** Adds a timer (id unique: a second one with the same id is PW_ERR_STORE_CONFLICT). */
+  addTimer(t: Timer): Promise<void>;
+  /** Deletes a timer; false if it was already gone (fired or cancelled elsewhere). */
+  deleteTimer(id: string): Promise<boolean>;
+  /** Appends to the audit log (id unique: a second entry with the same id is PW_ERR_STORE_CONFLICT). */
+  addAudit(entry: AuditEntry): Promise<void>;
+  /**
+   * Persisted run-time controls (paused actions, kill switch) that outlive a restart: key → JSON value. Sets
+   * or replaces the key's value; `null` deletes the key.
+   */
+  setControl(key: string, value: Json | null): Promise<void>;
+}
+
+/**
+ * The fields `updateDelivery` may change. An absent (or undefined) field keeps its stored value, so an optional
+ * field once set (sentAt, providerId, reason) is never cleared.
+ */
+export type DeliveryPatch = Partial<
+  Pick<Delivery, 'status' | 'attempts' | 'nextAttemptAt' | 'sentAt' | 'providerId' | 'reason' | 'updatedAt'>
+>;
+
+/** Reads for the dispatcher and the audit API. */
+export interface OutboxReader {
+  /** Pending deliveries with nextAttemptAt ≤ now, earliest first. */
+  dueDeliveries(now: number, limit: number): Promise<Delivery[]>;
+  /** Deliveries of a profile (any status), newest first by createdAt (timeline, tests). */
+  deliveriesOf(profileId: string): Promise<Delivery[]>;
+  /** Timers with dueAt ≤ now, earliest first (ties in insertion order). */
+  dueTimers(now: number, limit: number): Promise<Timer[]>;
+  /** Pending timers (all, or of one profile): for tests and the ops API. */
+  countTimers(profileId?: string): Promise<number>;
+  /** The audit log, newest first (by `at`, then by insertion), paged with an opaque cursor. */
+  auditLog(opts: { cursor?: string; limit: number }): Promise<Page<AuditEntry>>;
+  /** Every control set (see OutboxWriter.setControl), key → value. */
+  controls(): Promise<Map<string, Json>>;
+}
+
 /**
  * Writes made inside one transaction. Every method sees the writes made before it in the same transaction.
  * Implementations: store/sqlite (embedded default), store/postgres (scale-out, later).
  */
-export interface StoreWriter extends DecisionWriter {
+export interface StoreWriter extends DecisionWriter, OutboxWriter {
   /** Whether (source, messageId) was already stored — across restarts, and earlier in this transaction. */
   hasMessage(source: string, messageId: string): Promise<boolean>;
   /** Appends to the event log; returns its sequence number (increasing in append order). */
@@ -153,9 +213,9 @@ export interface StoreWriter extends DecisionWriter {
   /** Inserts or replaces the profile; also keeps the segment-membership index in step with `segments`. */
   saveProfile(profile: Profile): Promise<void>;
   /**
-   * Folds profile `fromId` into `intoId`: its identities, events, decisions and outcomes now belong to
-   * `intoId`, and `fromId` is kept only as a pointer (so late lookups by its id still resolve). Does not touch
-   * `intoId`'s row.
+   * Folds profile `fromId` into `intoId`: its identities, events, decisions, outcomes, deliveries (whatever
+   * their status) and timers now belong to `intoId`, and `fromId` is kept only as a pointer (so late lookups by
+   * its id still resolve). Does not touch `intoId`'s row.
    */
   foldProfile(fromId: string, intoId: string, at: number): Promise<void>;
   recordMerge(merge: MergeRecord): Promise<void>;
@@ -179,7 +239,7 @@ export interface DecisionReader {
   latestModelSnapshot(): Promise<ModelSnapshot | undefined>;
 }
 
-export interface StoreReader extends DecisionReader {
+export interface StoreReader extends DecisionReader, OutboxReader {
   /** The live profile id for an identifier: a profile id (merged ones are followed), `kind:value`, or a bare userId. */
   resolveProfileId(identifier: string): Promise<string | undefined>;
   getProfile(id: string): Promise<Profile | undefined>;

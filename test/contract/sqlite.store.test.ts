@@ -171,6 +171,85 @@ describe('sqlite store specifics', () => {
     ).toBe(1);
   });
 
+  it('upgrades a database made before the outbox existed, keeping its decisions', async () => {
+    file = tempFile();
+    const old = new Sqlite(file);
+    const db = new Kysely<unknown>({ dialect: new SqliteDialect({ database: old }) });
+    const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
+    expect((await migrator.migrateTo('0002_decisions')).error).toBeUndefined();
+    await db.destroy();
+    h = await harness(file);
+    await h.store.migrate();
+    await h.store.write((w) => w.saveDecision(decisionOf('d1')));
+    h.store = await h.reopen();
+    await h.store.migrate();
+    await h.store.write(async (w) => {
+      await w.addDelivery({
+        id: 'd1',
+        decisionId: 'd1',
+        profileId: 'p1',
+        actionId: 'a1',
+        channel: 'email',
+        idempotencyKey: 'd1',
+        sendAt: 1,
+        status: 'pending',
+        attempts: 0,
+        nextAttemptAt: 1,
+        createdAt: 1,
+        updatedAt: 1,
+      });
+      await w.addTimer({ id: 't1', kind: 'decide', profileId: 'p1', dueAt: 1, payload: {} });
+    });
+    expect((await h.store.read.getDecision('d1'))?.id).toBe('d1');
+    expect((await h.store.read.dueDeliveries(1, 5)).map((d) => d.id)).toEqual(['d1']);
+    expect(await h.store.read.countTimers()).toBe(1);
+  });
+
+  it('holds 100,000 timers written in one transaction and finds the earliest due ones', async () => {
+    const store = await open();
+    const n = 100_000;
+    // A permutation of 0..n-1 (7919 is prime to n), halved: every due time is shared by two timers, added far
+    // apart, so both the order by time and the tie-break by insertion are exercised.
+    const dueOf = (i: number) => 1_000 + Math.floor(((i * 7919) % n) / 2);
+    await store.write(async (w) => {
+      for (let i = 0; i < n; i++) {
+        await w.addTimer({
+          id: `timer-${i}`,
+          kind: i % 2 === 0 ? 'decide' : 'response-window',
+          profileId: `p${i % 100}`,
+          dueAt: dueOf(i),
+          payload: { i },
+        });
+      }
+    });
+    const expected = Array.from({ length: n }, (_, i) => i)
+      .sort((a, b) => dueOf(a) - dueOf(b) || a - b)
+      .map((i) => `timer-${i}`);
+    expect(await store.read.countTimers()).toBe(n);
+    expect(await store.read.countTimers('p7')).toBe(n / 100);
+    const earliest = await store.read.dueTimers(Number.MAX_SAFE_INTEGER, 25);
+    expect(earliest.map((t) => t.id)).toEqual(expected.slice(0, 25));
+    expect(earliest[0]).toStrictEqual({
+      id: 'timer-0',
+      kind: 'decide',
+      profileId: 'p0',
+      dueAt: 1_000,
+      payload: { i: 0 },
+    });
+    // Due by 1_049: the 100 timers of the first 50 due times, and no other.
+    const due = await store.read.dueTimers(1_049, 1_000);
+    expect(due.map((t) => t.id)).toEqual(expected.slice(0, 100));
+    expect(await store.read.dueTimers(999, 10)).toEqual([]);
+    // Firing the earliest ones moves the window on.
+    await store.write(async (w) => {
+      for (const t of due) expect(await w.deleteTimer(t.id)).toBe(true);
+    });
+    expect((await store.read.dueTimers(Number.MAX_SAFE_INTEGER, 3)).map((t) => t.id)).toEqual(
+      expected.slice(100, 103),
+    );
+    expect(await store.read.countTimers()).toBe(n - 100);
+  });
+
   it('keeps only the five newest model snapshots', async () => {
     const store = await open();
     for (let v = 1; v <= 7; v++) {
@@ -271,6 +350,12 @@ describe('sqlite store specifics', () => {
       field: 'cursor',
     });
     await expect(store.read.timeline('p1', { limit: 0 })).rejects.toMatchObject({ field: 'limit' });
+    await expect(store.read.dueTimers(1, 0)).rejects.toMatchObject({ field: 'limit' });
+    await expect(store.read.dueDeliveries(1, 1.5)).rejects.toMatchObject({ field: 'limit' });
+    await expect(store.read.auditLog({ limit: 1, cursor: 'not-a-cursor' })).rejects.toMatchObject({
+      code: 'PW_ERR_QUERY_INVALID',
+      field: 'cursor',
+    });
   });
 
   it('works in memory, on one connection', async () => {

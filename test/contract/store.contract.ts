@@ -3,12 +3,16 @@ import {
   emptyProfile,
   INTERNAL_SOURCE,
   SEGMENT_ENTERED,
+  type AuditEntry,
   type Channel,
   type Decision,
+  type Delivery,
   type IdentityKey,
+  type Json,
   type MergeRecord,
   type Outcome,
   type Profile,
+  type Timer,
 } from '../../src/domain/index.js';
 import type {
   ContactRecord,
@@ -138,6 +142,45 @@ const decision = (over: Partial<Decision> = {}): Decision => ({
     summary: 'Explored email-reminder (30% chance) over doing nothing.',
   },
   attributionEndsAt: T0 + 7 * DAY,
+  ...over,
+});
+
+/** A pending delivery due at T0 + 1 h, optional fields absent. Its id is also its decision's. */
+const delivery = (over: Partial<Delivery> = {}): Delivery => {
+  const id = over.id ?? nextId('dl');
+  return {
+    id,
+    decisionId: id,
+    profileId: 'p1',
+    actionId: 'a1',
+    channel: 'email',
+    idempotencyKey: `idem-${id}`,
+    sendAt: T0 + HOUR,
+    status: 'pending',
+    attempts: 0,
+    nextAttemptAt: T0 + HOUR,
+    createdAt: T0,
+    updatedAt: T0,
+    ...over,
+  };
+};
+
+const timer = (over: Partial<Timer> = {}): Timer => ({
+  id: nextId('t'),
+  kind: 'decide',
+  profileId: 'p1',
+  dueAt: T0,
+  payload: { signal: { kind: 'event', event: 'Viewed Cart' }, total: 12.5 },
+  ...over,
+});
+
+const audit = (over: Partial<AuditEntry> = {}): AuditEntry => ({
+  id: nextId('audit'),
+  at: T0,
+  actor: 'ops-key',
+  change: 'action.pause',
+  target: 'a1',
+  detail: { reason: 'typo in the template', previous: { paused: false } },
   ...over,
 });
 
@@ -1262,6 +1305,377 @@ export function storeContract(name: string, factory: () => Promise<StoreHarness>
         expect(await store.write((w) => w.addOutcome(goal))).toBe(false);
         await expect(save(d1)).rejects.toMatchObject({ code: 'PW_ERR_STORE_CONFLICT' });
         expect(await resolve('k2')).toBeGreaterThan(seq as number);
+      });
+    });
+
+    describe('outbox', () => {
+      const ids = (items: Array<{ id: string }>) => items.map((i) => i.id);
+      const add = (...ds: Delivery[]) =>
+        store.write(async (w) => {
+          for (const d of ds) await w.addDelivery(d);
+        });
+      const addTimers = (...ts: Timer[]) =>
+        store.write(async (w) => {
+          for (const t of ts) await w.addTimer(t);
+        });
+
+      it('getDelivery round-trips every field, optional ones absent or present, in and out of the write', async () => {
+        const fresh = delivery({ id: 'd-fresh' });
+        const sent = delivery({
+          id: 'd-sent',
+          channel: 'sms',
+          status: 'sent',
+          attempts: 2,
+          nextAttemptAt: T0 + 2 * HOUR + 1,
+          updatedAt: T0 + 2 * HOUR,
+          sentAt: T0 + 2 * HOUR,
+          providerId: 'ses-0001',
+          reason: 'timeout, then sent',
+        });
+        await store.write(async (w) => {
+          await w.addDelivery(fresh);
+          await w.addDelivery(sent);
+          expect(await w.getDelivery('d-fresh')).toStrictEqual(fresh);
+          expect(await w.getDelivery('nobody')).toBeUndefined();
+        });
+        expect(await store.write((w) => w.getDelivery('d-sent'))).toStrictEqual(sent);
+        const listed = await store.read.deliveriesOf('p1');
+        expect(listed.find((d) => d.id === 'd-fresh')).toStrictEqual(fresh);
+        expect(listed.find((d) => d.id === 'd-sent')).toStrictEqual(sent);
+        expect(await store.read.deliveriesOf('nobody')).toEqual([]);
+      });
+
+      it('refuses a second delivery with the same id, in the same transaction or a later one', async () => {
+        const d = delivery({ id: 'once' });
+        await add(d);
+        await expect(add(delivery({ id: 'once', profileId: 'p2' }))).rejects.toMatchObject({
+          code: 'PW_ERR_STORE_CONFLICT',
+        });
+        await expect(add(delivery({ id: 'twice' }), delivery({ id: 'twice' }))).rejects.toMatchObject({
+          code: 'PW_ERR_STORE_CONFLICT',
+        });
+        expect(await store.write((w) => w.getDelivery('once'))).toStrictEqual(d);
+        expect(await store.write((w) => w.getDelivery('twice'))).toBeUndefined();
+        expect(await store.read.deliveriesOf('p2')).toEqual([]);
+      });
+
+      it('deliveriesOf lists every delivery of the profile, newest first', async () => {
+        await add(
+          delivery({ id: 'mid', createdAt: T0 + 2 }),
+          delivery({ id: 'new', createdAt: T0 + 3, status: 'cancelled', reason: 'converted' }),
+          delivery({ id: 'old', createdAt: T0 + 1, status: 'sent', sentAt: T0 + 1 }),
+          delivery({ id: 'other', createdAt: T0 + 9, profileId: 'p2' }),
+        );
+        expect(ids(await store.read.deliveriesOf('p1'))).toEqual(['new', 'mid', 'old']);
+        expect(ids(await store.read.deliveriesOf('p2'))).toEqual(['other']);
+      });
+
+      it('dueDeliveries lists pending deliveries whose next attempt is due, earliest first, up to a limit', async () => {
+        const first = delivery({ id: 'due-1', nextAttemptAt: T0 + 10 });
+        await add(
+          delivery({ id: 'due-3', nextAttemptAt: T0 + 30 }),
+          first,
+          delivery({ id: 'due-now', nextAttemptAt: T0 + 40, profileId: 'p2' }),
+          delivery({ id: 'later', nextAttemptAt: T0 + 41 }),
+          delivery({ id: 'due-2', nextAttemptAt: T0 + 20, attempts: 1, reason: 'smtp 451' }),
+          delivery({ id: 'sent', nextAttemptAt: T0, status: 'sent', sentAt: T0 }),
+          delivery({ id: 'failed', nextAttemptAt: T0, status: 'failed', reason: 'bounced' }),
+          delivery({ id: 'cancelled', nextAttemptAt: T0, status: 'cancelled', reason: 'paused' }),
+        );
+        const due = async (now: number, limit: number) => ids(await store.read.dueDeliveries(now, limit));
+        expect(await due(T0 + 40, 10)).toEqual(['due-1', 'due-2', 'due-3', 'due-now']);
+        expect(await due(T0 + 40, 2)).toEqual(['due-1', 'due-2']);
+        expect(await due(T0 + 9, 10)).toEqual([]);
+        expect(await store.read.dueDeliveries(T0 + 10, 1)).toStrictEqual([first]);
+        // A retry pushed into the future leaves the due list until its time comes.
+        await store.write((w) => w.updateDelivery('due-1', { attempts: 1, nextAttemptAt: T0 + 35 }));
+        expect(await due(T0 + 40, 10)).toEqual(['due-2', 'due-3', 'due-1', 'due-now']);
+        await store.write((w) => w.updateDelivery('due-2', { status: 'sent', sentAt: T0 + 21 }));
+        expect(await due(T0 + 40, 10)).toEqual(['due-3', 'due-1', 'due-now']);
+      });
+
+      it('updateDelivery changes only the fields given, and refuses an unknown id', async () => {
+        const d = delivery({ id: 'u1' });
+        const other = delivery({ id: 'u2' });
+        await add(d, other);
+        const failed = {
+          attempts: 1,
+          nextAttemptAt: T0 + 2 * HOUR,
+          reason: 'smtp 451',
+          updatedAt: T0 + HOUR,
+        };
+        await store.write(async (w) => {
+          await w.updateDelivery('u1', failed);
+          expect(await w.getDelivery('u1')).toStrictEqual({ ...d, ...failed });
+        });
+        const sent = { status: 'sent', attempts: 2, sentAt: T0 + 2 * HOUR, providerId: 'ses-9' } as const;
+        // A field given as undefined is not given: it keeps its value.
+        await store.write((w) => w.updateDelivery('u1', { ...sent, reason: undefined }));
+        expect(await store.write((w) => w.getDelivery('u1'))).toStrictEqual({ ...d, ...failed, ...sent });
+        await store.write((w) => w.updateDelivery('u1', {}));
+        expect(await store.write((w) => w.getDelivery('u1'))).toStrictEqual({ ...d, ...failed, ...sent });
+        expect(await store.write((w) => w.getDelivery('u2'))).toStrictEqual(other);
+        await expect(store.write((w) => w.updateDelivery('ghost', { status: 'sent' }))).rejects.toMatchObject(
+          {
+            code: 'PW_ERR_STORE_CONFLICT',
+            message: expect.stringContaining('ghost'),
+          },
+        );
+        expect(await store.write((w) => w.getDelivery('ghost'))).toBeUndefined();
+      });
+
+      it('cancelDeliveries cancels the pending deliveries of a profile or an action and returns them', async () => {
+        const pending = (id: string, over: Partial<Delivery> = {}) => delivery({ id, ...over });
+        await add(
+          pending('p1-a1'),
+          pending('p1-a2', { actionId: 'a2' }),
+          pending('p1-sent', { status: 'sent', sentAt: T0 }),
+          pending('p1-failed', { status: 'failed', reason: 'bounced' }),
+          pending('p2-a1', { profileId: 'p2' }),
+          pending('p3-a2', { profileId: 'p3', actionId: 'a2' }),
+          pending('p2-a2-sent', { profileId: 'p2', actionId: 'a2', status: 'sent', sentAt: T0 }),
+        );
+        const before = await store.read.deliveriesOf('p1');
+        const cancelled = (id: string, reason: string, at: number) => ({
+          ...before.find((d) => d.id === id),
+          status: 'cancelled',
+          reason,
+          updatedAt: at,
+        });
+        const byProfile = await store.write((w) =>
+          w.cancelDeliveries({ profileId: 'p1' }, 'converted', T0 + 5),
+        );
+        expect(byProfile).toStrictEqual([
+          cancelled('p1-a1', 'converted', T0 + 5),
+          cancelled('p1-a2', 'converted', T0 + 5),
+        ]);
+        const status = async (profileId: string) =>
+          Object.fromEntries((await store.read.deliveriesOf(profileId)).map((d) => [d.id, d.status]));
+        expect(await status('p1')).toEqual({
+          'p1-a1': 'cancelled',
+          'p1-a2': 'cancelled',
+          'p1-sent': 'sent',
+          'p1-failed': 'failed',
+        });
+        expect(await status('p2')).toEqual({ 'p2-a1': 'pending', 'p2-a2-sent': 'sent' });
+        // Already cancelled: nothing left to cancel.
+        expect(await store.write((w) => w.cancelDeliveries({ profileId: 'p1' }, 'again', T0 + 6))).toEqual(
+          [],
+        );
+        expect((await store.read.deliveriesOf('p1')).find((d) => d.id === 'p1-a1')?.reason).toBe('converted');
+
+        const byAction = await store.write((w) => w.cancelDeliveries({ actionId: 'a2' }, 'paused', T0 + 7));
+        expect(ids(byAction)).toEqual(['p3-a2']);
+        expect(byAction[0]).toMatchObject({ status: 'cancelled', reason: 'paused', updatedAt: T0 + 7 });
+        expect(await status('p2')).toEqual({ 'p2-a1': 'pending', 'p2-a2-sent': 'sent' });
+        expect(ids(await store.read.dueDeliveries(T0 + DAY, 10))).toEqual(['p2-a1']);
+        expect(await store.write((w) => w.cancelDeliveries({ actionId: 'nothing' }, 'paused', T0))).toEqual(
+          [],
+        );
+      });
+
+      it('dueTimers lists due timers earliest first, ties in insertion order; deleteTimer says if it existed', async () => {
+        const t = (id: string, dueAt: number, over: Partial<Timer> = {}) => timer({ id, dueAt, ...over });
+        const first = t('t-first', T0 + 5, {
+          kind: 'response-window',
+          payload: { deliveryId: 'd-1', exclude: ['a1'], score: 1 / 3, nested: { ok: true, none: null } },
+        });
+        await addTimers(
+          t('tie-b', T0 + 10),
+          t('late', T0 + 50),
+          first,
+          t('tie-a', T0 + 10, { profileId: 'p2' }),
+        );
+        await addTimers(t('tie-c', T0 + 10), t('t-20', T0 + 20));
+        const due = async (now: number, limit = 100) => ids(await store.read.dueTimers(now, limit));
+        expect(await due(T0 + 20)).toEqual(['t-first', 'tie-b', 'tie-a', 'tie-c', 't-20']);
+        expect(await due(T0 + 20, 3)).toEqual(['t-first', 'tie-b', 'tie-a']);
+        expect(await due(T0 + 4)).toEqual([]);
+        expect(await store.read.dueTimers(T0 + 5, 10)).toStrictEqual([first]);
+        expect(await store.write((w) => w.deleteTimer('tie-b'))).toBe(true);
+        expect(await store.write((w) => w.deleteTimer('tie-b'))).toBe(false);
+        expect(await store.write((w) => w.deleteTimer('never'))).toBe(false);
+        expect(await due(T0 + 100)).toEqual(['t-first', 'tie-a', 'tie-c', 't-20', 'late']);
+        // A timer added now, due at an earlier tie, still comes after the ones added before it.
+        await addTimers(t('tie-d', T0 + 10));
+        expect(await due(T0 + 10)).toEqual(['t-first', 'tie-a', 'tie-c', 'tie-d']);
+      });
+
+      it('refuses a second timer with the same id; countTimers counts all or one profile', async () => {
+        expect(await store.read.countTimers()).toBe(0);
+        await addTimers(timer({ id: 'c1' }), timer({ id: 'c2' }), timer({ id: 'c3', profileId: 'p2' }));
+        await expect(addTimers(timer({ id: 'c1', dueAt: T0 + 1 }))).rejects.toMatchObject({
+          code: 'PW_ERR_STORE_CONFLICT',
+        });
+        await expect(addTimers(timer({ id: 'c4' }), timer({ id: 'c4' }))).rejects.toMatchObject({
+          code: 'PW_ERR_STORE_CONFLICT',
+        });
+        expect(await store.read.countTimers()).toBe(3);
+        expect(await store.read.countTimers('p1')).toBe(2);
+        expect(await store.read.countTimers('p2')).toBe(1);
+        expect(await store.read.countTimers('nobody')).toBe(0);
+        await store.write((w) => w.deleteTimer('c3'));
+        expect(await store.read.countTimers('p2')).toBe(0);
+        expect(await store.read.countTimers()).toBe(2);
+      });
+
+      it('auditLog pages newest first, entries of the same time newest added first', async () => {
+        expect(await store.read.auditLog({ limit: 5 })).toEqual({ items: [] });
+        const entries = [
+          audit({ id: 'a-old', at: T0 }),
+          audit({ id: 'a-new', at: T0 + 30, change: 'kill-switch.on', target: '*', detail: {} }),
+          audit({ id: 'a-same-1', at: T0 + 10 }),
+          audit({ id: 'a-same-2', at: T0 + 10, actor: 'cli', change: 'action.resume' }),
+        ];
+        await store.write(async (w) => {
+          for (const e of entries.slice(0, 3)) await w.addAudit(e);
+        });
+        await store.write(async (w) => w.addAudit(entries[3] as AuditEntry));
+        const expected = ['a-new', 'a-same-2', 'a-same-1', 'a-old'];
+        const first = await store.read.auditLog({ limit: 10 });
+        expect(ids(first.items)).toEqual(expected);
+        expect(first.next).toBeUndefined();
+        expect(first.items[1]).toStrictEqual(entries[3]);
+        expect(first.items[0]).toStrictEqual(entries[1]);
+        for (const limit of [1, 2, 3, 4]) {
+          const seen: string[] = [];
+          let cursor: string | undefined;
+          do {
+            const page = await store.read.auditLog(cursor === undefined ? { limit } : { cursor, limit });
+            expect(page.items.length).toBeLessThanOrEqual(limit);
+            seen.push(...ids(page.items));
+            cursor = page.next;
+            if (cursor !== undefined) expect(cursor).toMatch(/^[A-Za-z0-9_-]+$/);
+          } while (cursor !== undefined);
+          expect(seen).toEqual(expected);
+        }
+        await expect(store.write((w) => w.addAudit(audit({ id: 'a-old' })))).rejects.toMatchObject({
+          code: 'PW_ERR_STORE_CONFLICT',
+        });
+        await store.write((w) => w.addDeadLetter(dead()));
+        await store.write((w) => w.addDeadLetter(dead()));
+        const foreign = (await store.read.deadLetters({ limit: 1 })).next as string;
+        await expect(store.read.auditLog({ limit: 1, cursor: foreign })).rejects.toMatchObject({
+          code: 'PW_ERR_QUERY_INVALID',
+        });
+      });
+
+      it('controls are set, replaced and deleted; every JSON value round-trips', async () => {
+        expect(await store.read.controls()).toEqual(new Map());
+        await store.write(async (w) => {
+          await w.setControl('kill-switch', false);
+          await w.setControl('paused:email-reminder', { by: 'ops', at: T0, why: 'typo' });
+          await w.setControl('paused:sms-nudge', { by: 'cli' });
+          await w.setControl('weights', [1, 0.1 + 0.2, 'é', null, { deep: [true] }]);
+          await w.setControl('note', 'hello');
+          await w.setControl('limit', 0);
+        });
+        await store.write(async (w) => {
+          await w.setControl('kill-switch', true);
+          await w.setControl('paused:sms-nudge', null);
+          await w.setControl('never-set', null);
+        });
+        expect(await store.read.controls()).toStrictEqual(
+          new Map<string, Json>([
+            ['kill-switch', true],
+            ['limit', 0],
+            ['note', 'hello'],
+            ['paused:email-reminder', { by: 'ops', at: T0, why: 'typo' }],
+            ['weights', [1, 0.1 + 0.2, 'é', null, { deep: [true] }]],
+          ]),
+        );
+      });
+
+      it('rolls back every outbox write when the callback throws', async () => {
+        const kept = delivery({ id: 'kept' });
+        const keptTimer = timer({ id: 'kept-timer' });
+        await store.write(async (w) => {
+          await w.addDelivery(kept);
+          await w.addTimer(keptTimer);
+          await w.addAudit(audit({ id: 'kept-audit' }));
+          await w.setControl('kept', 1);
+        });
+        const boom = new Error('boom');
+        await expect(
+          store.write(async (w) => {
+            await w.addDelivery(delivery({ id: 'lost' }));
+            await w.updateDelivery('kept', { attempts: 3, reason: 'lost' });
+            expect(ids(await w.cancelDeliveries({ profileId: 'p1' }, 'lost', T0))).toEqual(['kept', 'lost']);
+            await w.addTimer(timer({ id: 'lost-timer' }));
+            expect(await w.deleteTimer('kept-timer')).toBe(true);
+            await w.addAudit(audit({ id: 'lost-audit' }));
+            await w.setControl('kept', null);
+            await w.setControl('lost', 'x');
+            throw boom;
+          }),
+        ).rejects.toBe(boom);
+        expect(await store.write((w) => w.getDelivery('kept'))).toStrictEqual(kept);
+        expect(await store.write((w) => w.getDelivery('lost'))).toBeUndefined();
+        expect(await store.read.deliveriesOf('p1')).toStrictEqual([kept]);
+        expect(await store.read.dueTimers(T0 + DAY, 10)).toStrictEqual([keptTimer]);
+        expect(ids((await store.read.auditLog({ limit: 10 })).items)).toEqual(['kept-audit']);
+        expect(await store.read.controls()).toEqual(new Map([['kept', 1]]));
+        // The ids the rolled-back transaction used are free again.
+        await store.write(async (w) => {
+          await w.addDelivery(delivery({ id: 'lost' }));
+          await w.addTimer(timer({ id: 'lost-timer' }));
+          await w.addAudit(audit({ id: 'lost-audit' }));
+        });
+      });
+
+      it('deliveries and timers move with their profile when it is folded into another', async () => {
+        await store.write(async (w) => {
+          await w.saveProfile(profile('p1'));
+          await w.saveProfile(profile('p2'));
+          await w.addDelivery(delivery({ id: 'of-p1', profileId: 'p1', createdAt: T0 + 1 }));
+          await w.addDelivery(delivery({ id: 'of-p2', profileId: 'p2', createdAt: T0 + 2 }));
+          await w.addDelivery(
+            delivery({ id: 'of-p2-sent', profileId: 'p2', createdAt: T0, status: 'sent', sentAt: T0 }),
+          );
+          await w.addTimer(timer({ id: 't-p1', profileId: 'p1', dueAt: T0 + 1 }));
+          await w.addTimer(timer({ id: 't-p2', profileId: 'p2', dueAt: T0 + 2 }));
+        });
+        await store.write(async (w) => {
+          await w.foldProfile('p2', 'p1', T0 + 50);
+          expect((await w.getDelivery('of-p2'))?.profileId).toBe('p1');
+        });
+        const mine = await store.read.deliveriesOf('p1');
+        expect(ids(mine)).toEqual(['of-p2', 'of-p1', 'of-p2-sent']);
+        expect(mine.every((d) => d.profileId === 'p1')).toBe(true);
+        expect(await store.read.deliveriesOf('p2')).toEqual([]);
+        expect(await store.read.countTimers('p1')).toBe(2);
+        expect(await store.read.countTimers('p2')).toBe(0);
+        expect((await store.read.dueTimers(T0 + 2, 10)).map((t) => [t.id, t.profileId])).toEqual([
+          ['t-p1', 'p1'],
+          ['t-p2', 'p1'],
+        ]);
+        // Converting now cancels what was queued for either of the customer's former profiles.
+        const cancelled = await store.write((w) =>
+          w.cancelDeliveries({ profileId: 'p1' }, 'converted', T0 + 60),
+        );
+        expect(ids(cancelled).sort()).toEqual(['of-p1', 'of-p2']);
+      });
+
+      it('survives close and reopen; ids stay taken and timer ties keep insertion order', async () => {
+        const d = delivery({ id: 'durable', reason: 'first try failed', attempts: 1 });
+        const t1 = timer({ id: 'dt-1', dueAt: T0 + 10, payload: { n: 1 } });
+        const a = audit({ id: 'durable-audit' });
+        await store.write(async (w) => {
+          await w.addDelivery(d);
+          await w.addTimer(t1);
+          await w.addAudit(a);
+          await w.setControl('kill-switch', true);
+        });
+        await reopen();
+        expect(await store.write((w) => w.getDelivery('durable'))).toStrictEqual(d);
+        expect(await store.read.dueDeliveries(d.nextAttemptAt, 5)).toStrictEqual([d]);
+        expect(await store.read.dueTimers(T0 + 10, 5)).toStrictEqual([t1]);
+        expect(await store.read.auditLog({ limit: 5 })).toStrictEqual({ items: [a] });
+        expect(await store.read.controls()).toEqual(new Map([['kill-switch', true]]));
+        await expect(add(d)).rejects.toMatchObject({ code: 'PW_ERR_STORE_CONFLICT' });
+        await expect(addTimers(t1)).rejects.toMatchObject({ code: 'PW_ERR_STORE_CONFLICT' });
+        await addTimers(timer({ id: 'dt-0', dueAt: T0 + 10 }));
+        expect(ids(await store.read.dueTimers(T0 + 10, 5))).toEqual(['dt-1', 'dt-0']);
       });
     });
 

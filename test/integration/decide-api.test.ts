@@ -40,7 +40,13 @@ const decisioning = {
       trigger: { placements: ['home'] },
       content: { payload: { headline: 'B' } },
     },
-    { id: 'welcome', channel: 'email', status: 'approved', trigger: { events: ['Signed Up'] } },
+    {
+      id: 'welcome',
+      channel: 'email',
+      status: 'approved',
+      trigger: { events: ['Signed Up'] },
+      content: { subject: 'Welcome', body: 'Hello {{ profile.traits.name | default: "there" }}' },
+    },
   ],
 };
 const config = (over: Record<string, unknown> = {}) => testConfig({ ...decisioning, ...over });
@@ -244,15 +250,21 @@ describe('outcomes and learning', () => {
 describe('contact policy over the decision log, and config changes at run time', () => {
   it('does not repeat a message action within its window (history comes from the store)', async () => {
     const clock = fixedClock(T0);
-    h = await startHarness(config({ exploration: { min: 0, max: 0 } }), clock);
+    const email = {
+      smtp: { host: '127.0.0.1', port: 9 },
+      from: 'Shop <news@shop.example>',
+      publicUrl: 'http://localhost:3000',
+      linkSecret: 'a-link-secret-for-tests',
+    };
+    h = await startHarness(config({ exploration: { min: 0, max: 0 }, channels: { email } }), clock);
     // Teach the model that the welcome email works, so it is chosen whenever allowed.
     const profile = await h.rt.store.write((w) => h.rt.profiles.ensure(w, { userId: 'u9' }, 'web'));
     const signal = { kind: 'event' as const, event: 'Signed Up', messageId: 'm1', properties: {} };
     for (let i = 0; i < 30; i++) h.rt.learner.model.update('welcome', { idx: [], val: [] }, 1);
-    const first = await h.rt.decisions.decideFor(profile, signal);
+    const first = (await h.rt.decisions.decideFor(profile, signal))!;
     expect(first.actionId).toBe('welcome');
     clock.advance(DAY);
-    const again = await h.rt.decisions.decideFor(profile, signal);
+    const again = (await h.rt.decisions.decideFor(profile, signal))!;
     expect(again.actionId).toBeNull();
     expect(again.explanation.candidates[0]?.removed?.rule).toBe('policy.doNotRepeat');
   });

@@ -247,4 +247,90 @@ export const migrations: Record<string, Migration> = {
       await sql`insert or ignore into counters (name, value) values ('resolved_seq', 0)`.execute(db);
     },
   },
+
+  '0003_outbox': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      // `seq` is the rowid: with no AUTOINCREMENT a new row's is max + 1, so it still orders rows by insertion
+      // among the rows that exist, without a write to sqlite_sequence per insert.
+      await db.schema
+        .createTable('deliveries')
+        .ifNotExists()
+        .addColumn('seq', 'integer', (c) => c.primaryKey())
+        .addColumn('id', 'text', (c) => c.notNull().unique())
+        .addColumn('decision_id', 'text', (c) => c.notNull())
+        .addColumn('profile_id', 'text', (c) => c.notNull())
+        .addColumn('action_id', 'text', (c) => c.notNull())
+        .addColumn('channel', 'text', (c) => c.notNull())
+        .addColumn('idempotency_key', 'text', (c) => c.notNull())
+        .addColumn('send_at', 'integer', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('attempts', 'integer', (c) => c.notNull())
+        .addColumn('next_attempt_at', 'integer', (c) => c.notNull())
+        .addColumn('created_at', 'integer', (c) => c.notNull())
+        .addColumn('updated_at', 'integer', (c) => c.notNull())
+        .addColumn('sent_at', 'integer')
+        .addColumn('provider_id', 'text')
+        .addColumn('reason', 'text')
+        .execute();
+      // Partial: the dispatcher reads only pending deliveries, and the index shrinks as they are sent. Queries
+      // must spell `status = 'pending'` literally (not as a parameter) for SQLite to pick it.
+      await db.schema
+        .createIndex('deliveries_pending_due')
+        .ifNotExists()
+        .on('deliveries')
+        .column('next_attempt_at')
+        .where(sql.ref('status'), '=', 'pending')
+        .execute();
+      // deliveriesOf, cancelling a profile's deliveries, and folds.
+      await db.schema
+        .createIndex('deliveries_profile_created')
+        .ifNotExists()
+        .on('deliveries')
+        .columns(['profile_id', 'created_at'])
+        .execute();
+      // Pausing an action cancels its pending deliveries: only those are indexed.
+      await db.schema
+        .createIndex('deliveries_pending_action')
+        .ifNotExists()
+        .on('deliveries')
+        .column('action_id')
+        .where(sql.ref('status'), '=', 'pending')
+        .execute();
+
+      await db.schema
+        .createTable('timers')
+        .ifNotExists()
+        .addColumn('seq', 'integer', (c) => c.primaryKey())
+        .addColumn('id', 'text', (c) => c.notNull().unique())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('profile_id', 'text', (c) => c.notNull())
+        .addColumn('due_at', 'integer', (c) => c.notNull())
+        .addColumn('payload', 'text', (c) => c.notNull())
+        .execute();
+      // Every index entry ends with the rowid, so this one also serves `ORDER BY due_at, seq`.
+      await db.schema.createIndex('timers_due').ifNotExists().on('timers').column('due_at').execute();
+      await db.schema.createIndex('timers_profile').ifNotExists().on('timers').column('profile_id').execute();
+
+      await db.schema
+        .createTable('audit_log')
+        .ifNotExists()
+        .addColumn('seq', 'integer', (c) => c.primaryKey())
+        .addColumn('id', 'text', (c) => c.notNull().unique())
+        .addColumn('at', 'integer', (c) => c.notNull())
+        .addColumn('actor', 'text', (c) => c.notNull())
+        .addColumn('change', 'text', (c) => c.notNull())
+        .addColumn('target', 'text', (c) => c.notNull())
+        .addColumn('detail', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('audit_log_at').ifNotExists().on('audit_log').column('at').execute();
+
+      await db.schema
+        .createTable('controls')
+        .ifNotExists()
+        .addColumn('key', 'text', (c) => c.primaryKey())
+        .addColumn('value', 'text', (c) => c.notNull())
+        .modifyEnd(sql`without rowid`)
+        .execute();
+    },
+  },
 };

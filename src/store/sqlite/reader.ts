@@ -1,5 +1,14 @@
 import { sql, type Kysely } from 'kysely';
-import type { Decision, IdentityKey, MergeRecord, Profile } from '../../domain/index.js';
+import type {
+  AuditEntry,
+  Decision,
+  Delivery,
+  IdentityKey,
+  Json,
+  MergeRecord,
+  Profile,
+  Timer,
+} from '../../domain/index.js';
 import type {
   ContactRecord,
   DeadLetter,
@@ -13,6 +22,7 @@ import type {
 import type { Database } from './schema.js';
 import { checkLimit, decodeCursor, encodeCursor } from './cursor.js';
 import * as decisions from './decision-reader.js';
+import * as outbox from './outbox-reader.js';
 import { toDeadLetter, toMerge, toMergeSummary, toProfile, toStoredEvent } from './rows.js';
 
 /** Merges can only chain as far as profiles were folded; a longer walk means a corrupt pointer cycle. */
@@ -254,6 +264,30 @@ export class SqliteReader implements StoreReader {
 
   latestModelSnapshot(): Promise<ModelSnapshot | undefined> {
     return decisions.latestModelSnapshot(this.db);
+  }
+
+  dueDeliveries(now: number, limit: number): Promise<Delivery[]> {
+    return outbox.dueDeliveries(this.db, now, limit);
+  }
+
+  deliveriesOf(profileId: string): Promise<Delivery[]> {
+    return outbox.deliveriesOf(this.db, profileId);
+  }
+
+  dueTimers(now: number, limit: number): Promise<Timer[]> {
+    return outbox.dueTimers(this.db, now, limit);
+  }
+
+  countTimers(profileId?: string): Promise<number> {
+    return outbox.countTimers(this.db, profileId);
+  }
+
+  auditLog(opts: { cursor?: string; limit: number }): Promise<Page<AuditEntry>> {
+    return outbox.auditLog(this.db, opts);
+  }
+
+  controls(): Promise<Map<string, Json>> {
+    return outbox.controls(this.db);
   }
 
   /** The live profile a profile id leads to, following merge pointers; undefined if no such profile. */

@@ -130,6 +130,59 @@ export interface CountersTable {
   value: number;
 }
 
+/** The outbox: one row per delivery (its id is the decision id). */
+export interface DeliveriesTable {
+  /** Insertion order, to break ties between deliveries of equal time. */
+  seq: Generated<number>;
+  id: string;
+  decision_id: string;
+  profile_id: string;
+  action_id: string;
+  channel: string;
+  idempotency_key: string;
+  send_at: number;
+  /** 'pending' | 'sent' | 'failed' | 'cancelled'. */
+  status: string;
+  attempts: number;
+  next_attempt_at: number;
+  created_at: number;
+  updated_at: number;
+  sent_at: number | null;
+  provider_id: string | null;
+  reason: string | null;
+}
+
+/** Durable timers: a row lives from addTimer until deleteTimer (fired or cancelled). */
+export interface TimersTable {
+  /** Insertion order: timers due at the same time fire in the order they were added. */
+  seq: Generated<number>;
+  id: string;
+  kind: string;
+  profile_id: string;
+  due_at: number;
+  /** JSON object. */
+  payload: string;
+}
+
+export interface AuditLogTable {
+  /** Insertion order, to page entries of equal time. */
+  seq: Generated<number>;
+  id: string;
+  at: number;
+  actor: string;
+  change: string;
+  target: string;
+  /** JSON object. */
+  detail: string;
+}
+
+/** Run-time controls that outlive a restart. */
+export interface ControlsTable {
+  key: string;
+  /** JSON (never `null`: setting a control to null deletes its row). */
+  value: string;
+}
+
 export interface Database {
   identity_kinds: IdentityKindsTable;
   events: EventsTable;
@@ -142,6 +195,10 @@ export interface Database {
   outcomes: OutcomesTable;
   model_snapshots: ModelSnapshotsTable;
   counters: CountersTable;
+  deliveries: DeliveriesTable;
+  timers: TimersTable;
+  audit_log: AuditLogTable;
+  controls: ControlsTable;
 }
 
 export type EventRow = Selectable<EventsTable>;
@@ -150,3 +207,6 @@ export type MergeRow = Selectable<MergesTable>;
 export type DeadLetterRow = Selectable<DeadLettersTable>;
 export type DecisionRow = Selectable<DecisionsTable>;
 export type OutcomeRow = Selectable<OutcomesTable>;
+export type DeliveryRow = Selectable<DeliveriesTable>;
+export type TimerRow = Selectable<TimersTable>;
+export type AuditRow = Selectable<AuditLogTable>;

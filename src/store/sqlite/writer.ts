@@ -1,7 +1,18 @@
 import type BetterSqlite3 from 'better-sqlite3';
-import type { Decision, IdentityKey, MergeRecord, Outcome, Profile } from '../../domain/index.js';
+import type {
+  AuditEntry,
+  Decision,
+  Delivery,
+  IdentityKey,
+  Json,
+  MergeRecord,
+  Outcome,
+  Profile,
+  Timer,
+} from '../../domain/index.js';
 import type {
   DeadLetterInput,
+  DeliveryPatch,
   EventToAppend,
   FinalOutcome,
   ModelSnapshot,
@@ -9,6 +20,7 @@ import type {
   StoreWriter,
 } from '../store.js';
 import * as decisions from './decision-writer.js';
+import * as outbox from './outbox-writer.js';
 import type { ProfileRow } from './schema.js';
 import { deadLetterParams, eventParams, mergeParams, profileParams, toProfile } from './rows.js';
 import type { WriteCache } from './write-cache.js';
@@ -83,6 +95,7 @@ export const prepareStatements = (db: Db) => ({
     `INSERT INTO dead_letters (source, received_at, code, field, reason, payload, message_id) VALUES (?, ?, ?, ?, ?, ?, ?)`,
   ),
   ...decisions.prepareDecisionStatements(db),
+  ...outbox.prepareOutboxStatements(db),
 });
 
 export type Statements = ReturnType<typeof prepareStatements>;
@@ -216,6 +229,7 @@ export class SqliteWriter implements StoreWriter {
     s.moveIdentities.run(intoId, fromId);
     s.moveEvents.run(intoId, fromId);
     decisions.moveDecisions(s, fromId, intoId);
+    outbox.moveOutbox(s, fromId, intoId);
     s.dropMemberships.run(fromId);
     s.repointMerged.run(intoId, fromId);
     s.markMerged.run(fromId, intoId, at, at, at, at);
@@ -254,6 +268,42 @@ export class SqliteWriter implements StoreWriter {
 
   async saveModelSnapshot(snapshot: ModelSnapshot): Promise<void> {
     decisions.saveModelSnapshot(this.s, snapshot);
+  }
+
+  async addDelivery(d: Delivery): Promise<void> {
+    outbox.addDelivery(this.s, d);
+  }
+
+  async updateDelivery(id: string, patch: DeliveryPatch): Promise<void> {
+    outbox.updateDelivery(this.s, id, patch);
+  }
+
+  async getDelivery(id: string): Promise<Delivery | undefined> {
+    return outbox.getDelivery(this.s, id);
+  }
+
+  async cancelDeliveries(
+    filter: { profileId: string } | { actionId: string },
+    reason: string,
+    at: number,
+  ): Promise<Delivery[]> {
+    return outbox.cancelDeliveries(this.s, filter, reason, at);
+  }
+
+  async addTimer(t: Timer): Promise<void> {
+    outbox.addTimer(this.s, t);
+  }
+
+  async deleteTimer(id: string): Promise<boolean> {
+    return outbox.deleteTimer(this.s, id);
+  }
+
+  async addAudit(entry: AuditEntry): Promise<void> {
+    outbox.addAudit(this.s, entry);
+  }
+
+  async setControl(key: string, value: Json | null): Promise<void> {
+    outbox.setControl(this.s, key, value);
   }
 }
 

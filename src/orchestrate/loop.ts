@@ -1,0 +1,61 @@
+import { closeChannels, type ChannelEntry } from '../channels/index.js';
+import type { Channel } from '../domain/index.js';
+import type { Store } from '../store/index.js';
+import type { DecisionService, DecisionSettings } from './decision-service.js';
+import { Dispatcher } from './dispatcher.js';
+import { Engine } from './engine.js';
+
+export interface LoopDeps {
+  store: Store;
+  decisions: DecisionService;
+  channels: ReadonlyMap<Channel, ChannelEntry>;
+  computedTraits: () => DecisionSettings['computedTraits'];
+  now: () => number;
+  newId: () => string;
+  random: () => number;
+  onError: (err: unknown, what: string) => void;
+  /** How often due timers and deliveries are looked for; short, so a pause stops sends within a second. */
+  intervalMs: number;
+}
+
+/** The engine's background loop: fire due timers (decisions, response windows), then deliver due messages. */
+export class EngineLoop {
+  readonly engine: Engine;
+  readonly dispatcher: Dispatcher;
+  private timer: NodeJS.Timeout | undefined;
+  private pass: Promise<void> | undefined;
+
+  constructor(private readonly deps: LoopDeps) {
+    this.engine = new Engine(deps);
+    this.dispatcher = new Dispatcher(deps);
+  }
+
+  /** One pass: every due timer, then every due delivery (tests call this instead of start()). */
+  runOnce(): Promise<void> {
+    this.pass ??= (async () => {
+      try {
+        await this.engine.tick();
+        await this.dispatcher.tick();
+      } catch (err) {
+        this.deps.onError(err, 'engine loop');
+      } finally {
+        this.pass = undefined;
+      }
+    })();
+    return this.pass;
+  }
+
+  start(): void {
+    if (this.timer !== undefined) return;
+    void this.runOnce(); // timers that came due while the process was down fire now
+    this.timer = setInterval(() => void this.runOnce(), this.deps.intervalMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.pass;
+    await closeChannels(this.deps.channels);
+  }
+}
