@@ -28,12 +28,14 @@ export const outcomesFromEvent = async (
   if (goal === undefined || event.type !== 'track') return 0;
   const cause = `${event.source}:${event.messageId}`;
   if (event.event === goal.event) {
-    const open = (await w.openDecisions(profileId, event.timestamp - goal.attributionWindow)).filter((d) =>
-      LEARNABLE.has(d.mode),
+    const inWindow = (await w.decisionsSince(profileId, event.timestamp - goal.attributionWindow)).filter(
+      (d) => LEARNABLE.has(d.mode),
     );
     const value = goalValueOf(goal, event.properties);
     let resolved = 0;
-    for (const d of attributeGoal(open, event.timestamp, goal.attribution)) {
+    // The rule picks among every decision in the window; one already settled is not credited twice.
+    for (const d of attributeGoal(inWindow, event.timestamp, goal.attribution)) {
+      if (d.resolved) continue;
       const o: Outcome = { decisionId: d.id, at: event.timestamp, kind: 'goal', reward: 1, value, cause };
       if (!(await w.addOutcome(o))) continue;
       if (

@@ -121,10 +121,11 @@ export interface DecisionWriter {
   saveDecision(d: Decision): Promise<void>;
   getDecision(id: string): Promise<StoredDecision | undefined>;
   /**
-   * Decisions of the profile made at or after `since` and not resolved yet, oldest first: the ones a goal
-   * event arriving now may be attributed to.
+   * Decisions of this profile made at or after `since`, resolved or not, oldest first (ties in save order):
+   * reward attribution needs the resolved ones too, so a goal credited to the latest decision is not
+   * credited again to an older one.
    */
-  openDecisions(profileId: string, since: number): Promise<Decision[]>;
+  decisionsSince(profileId: string, since: number): Promise<Array<Decision & { resolved: boolean }>>;
   /**
    * Records an outcome of a decision (resolved or not). Idempotent on (decisionId, cause): returns false, and
    * changes nothing, if that pair was already recorded. Throws if the decision does not exist.

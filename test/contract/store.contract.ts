@@ -903,7 +903,7 @@ export function storeContract(name: string, factory: () => Promise<StoreHarness>
         expect(await store.read.getDecision('d-twice')).toBeUndefined();
       });
 
-      it('openDecisions lists the unresolved decisions of the profile since a time, oldest first', async () => {
+      it('decisionsSince lists the decisions of the profile since a time, oldest first, marking resolved ones', async () => {
         const old = decision({ id: 'old', at: T0 - DAY });
         const a = decision({ id: 'a', at: T0 + 2 });
         const b = decision({ id: 'b', at: T0 });
@@ -912,14 +912,15 @@ export function storeContract(name: string, factory: () => Promise<StoreHarness>
         const nothing = decision({ id: 'nothing', at: T0 + 3, actionId: null, channel: null, sendAt: null });
         await save(old, a, b, done, other);
         await resolve('done');
-        const open = await store.write(async (w) => {
+        const listed = await store.write(async (w) => {
           // The transaction's own writes count.
           await w.saveDecision(nothing);
-          return w.openDecisions('p1', T0);
+          return w.decisionsSince('p1', T0);
         });
-        expect(open).toStrictEqual([b, a, nothing]);
-        expect(await store.write((w) => w.openDecisions('p1', T0 + 3))).toStrictEqual([nothing]);
-        expect(await store.write((w) => w.openDecisions('nobody', 0))).toEqual([]);
+        const open = (d: typeof a) => ({ ...d, resolved: false });
+        expect(listed).toStrictEqual([open(b), { ...done, resolved: true }, open(a), open(nothing)]);
+        expect(await store.write((w) => w.decisionsSince('p1', T0 + 3))).toStrictEqual([open(nothing)]);
+        expect(await store.write((w) => w.decisionsSince('nobody', 0))).toEqual([]);
       });
 
       it('addOutcome records each (decisionId, cause) once and lists outcomes oldest first', async () => {
@@ -1261,8 +1262,8 @@ export function storeContract(name: string, factory: () => Promise<StoreHarness>
         });
         await store.write(async (w) => {
           await w.foldProfile('p2', 'p1', T0 + 50);
-          expect((await w.openDecisions('p1', 0)).map((d) => d.id)).toEqual(['f1', 'f2', 'f3']);
-          expect(await w.openDecisions('p2', 0)).toEqual([]);
+          expect((await w.decisionsSince('p1', 0)).map((d) => d.id)).toEqual(['f1', 'f2', 'f3']);
+          expect(await w.decisionsSince('p2', 0)).toEqual([]);
         });
         expect(await store.read.getDecision('f2')).toStrictEqual({
           ...d2,

@@ -389,3 +389,33 @@ describe('outcome edge cases', () => {
     expect(res.json().field).toBeUndefined();
   });
 });
+
+describe('last-touch attribution', () => {
+  it('credits only the latest decision in the window, never an older one once the latest is settled', async () => {
+    const clock = fixedClock(T0);
+    h = await startHarness(config(), clock);
+    const older = await decideFor({ userId: 'buyer' });
+    clock.advance(60_000);
+    const latest = await decideFor({ userId: 'buyer' });
+    clock.advance(60_000);
+    // The site reports the conversion on the latest decision, then the backend sends the order event too.
+    await post(`/v1/decisions/${latest.decisionId}/outcome`, {
+      type: 'conversion',
+      value: 60,
+      messageId: 'order-1',
+    });
+    const order = (id: string) =>
+      post('/v1/track', {
+        userId: 'buyer',
+        event: 'Order Completed',
+        messageId: id,
+        properties: { order_id: id, total: 60 },
+        timestamp: new Date(clock.now()).toISOString(),
+      });
+    await order('order-1');
+    clock.advance(60_000);
+    await order('order-2');
+    expect((await get(`/v1/decisions/${older.decisionId}`)).body.resolution).toBeUndefined();
+    expect((await get(`/v1/decisions/${latest.decisionId}`)).body.outcomes).toHaveLength(1);
+  });
+});

@@ -27,8 +27,8 @@ export const prepareDecisionStatements = (db: Db) => ({
   outcomesOf: db.prepare<[string], Omit<OutcomeRow, 'seq' | 'profile_id'>>(
     'SELECT decision_id, cause, at, kind, reward, value FROM outcomes WHERE decision_id = ? ORDER BY at, seq',
   ),
-  openDecisions: db.prepare<[string, number], DecisionRow>(
-    'SELECT * FROM decisions WHERE profile_id = ? AND at >= ? AND resolved_seq IS NULL ORDER BY at, seq',
+  decisionsSince: db.prepare<[string, number], DecisionRow>(
+    'SELECT * FROM decisions WHERE profile_id = ? AND at >= ? ORDER BY at, seq',
   ),
   // The profile comes from the decision, so an outcome of an unknown decision inserts nothing.
   insertOutcome: db.prepare<Param[]>(
@@ -75,8 +75,14 @@ export const getDecision = (s: DecisionStatements, id: string): StoredDecision |
   return row === undefined ? undefined : toStoredDecision(row, s.outcomesOf.all(id).map(toOutcome));
 };
 
-export const openDecisions = (s: DecisionStatements, profileId: string, since: number): Decision[] =>
-  s.openDecisions.all(profileId, since).map(toDecision);
+export const decisionsSince = (
+  s: DecisionStatements,
+  profileId: string,
+  since: number,
+): Array<Decision & { resolved: boolean }> =>
+  s.decisionsSince
+    .all(profileId, since)
+    .map((row) => ({ ...toDecision(row), resolved: row.resolved_seq !== null }));
 
 export const addOutcome = (s: DecisionStatements, o: Outcome): boolean => {
   if (s.insertOutcome.run(...outcomeParams(o)).changes === 1) return true;

@@ -254,8 +254,8 @@ export class SqliteWriter implements StoreWriter {
     return decisions.getDecision(this.s, id);
   }
 
-  async openDecisions(profileId: string, since: number): Promise<Decision[]> {
-    return decisions.openDecisions(this.s, profileId, since);
+  async decisionsSince(profileId: string, since: number): Promise<Array<Decision & { resolved: boolean }>> {
+    return decisions.decisionsSince(this.s, profileId, since);
   }
 
   async addOutcome(o: Outcome): Promise<boolean> {
