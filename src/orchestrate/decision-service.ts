@@ -1,4 +1,11 @@
-import type { Channel, Decision, JsonObject, Profile, Signal } from '../domain/index.js';
+import {
+  emptyProfile,
+  type Channel,
+  type Decision,
+  type JsonObject,
+  type Profile,
+  type Signal,
+} from '../domain/index.js';
 import type { PathwiseConfig } from '../config/index.js';
 import { compileCatalog, decide, type Catalog, type ContactHistory } from '../decide/index.js';
 import { hashFeatures, type Rng } from '../learn/index.js';
@@ -9,6 +16,8 @@ import { noControls, withControls, type Controls } from './controls.js';
 
 interface Logged {
   decision: Decision;
+  /** Runs first in the transaction: creates the profile of a new customer (and may re-point the decision). */
+  prepare?: (w: StoreWriter, d: Decision) => Promise<void>;
   alongside?: (w: StoreWriter, d: Decision) => Promise<void>;
 }
 import { PathwiseError } from '../errors.js';
@@ -84,7 +93,8 @@ export class DecisionService {
   ) {
     this.settings = settings;
     this.catalog = this.compile();
-    this.log = new GroupWriter(deps.store, async (w, { decision, alongside }) => {
+    this.log = new GroupWriter(deps.store, async (w, { decision, prepare, alongside }) => {
+      await prepare?.(w, decision);
       await w.saveDecision(decision);
       await alongside?.(w, decision);
     });
@@ -125,19 +135,26 @@ export class DecisionService {
         },
       );
     }
-    const profile = await this.profileFor(source, body);
-    const d = await this.lock.run(profile.id, () =>
-      this.decideNow(profile, {
-        kind: 'placement',
-        placement: body.placement,
-        context: body.context as JsonObject,
-      }),
-    );
+    const signal: Signal = {
+      kind: 'placement',
+      placement: body.placement,
+      context: body.context as JsonObject,
+    };
+    const known = await this.findProfile(body);
+    // A new customer's profile is created in the same transaction as the decision: one commit per request.
+    const profile = known ?? emptyProfile(this.deps.newId(), this.deps.now());
+    const prepare =
+      known === undefined
+        ? async (w: StoreWriter, d: Decision) => {
+            d.profileId = (await this.deps.profiles.ensure(w, body, source, profile.id)).id;
+          }
+        : undefined;
+    const d = await this.lock.run(profile.id, () => this.decideNow(profile, signal, undefined, prepare));
     const action = d.actionId === null ? undefined : this.catalog.byId.get(d.actionId);
     return {
       decisionId: d.id,
       placement: body.placement,
-      profileId: profile.id,
+      profileId: d.profileId,
       action: action === undefined ? null : { id: action.id, channel: action.channel },
       content: action === undefined ? null : contentOf(action.config.content),
       mode: d.mode,
@@ -168,9 +185,11 @@ export class DecisionService {
     profile: Profile,
     signal: Signal,
     alongside?: (w: StoreWriter, d: Decision) => Promise<void>,
+    prepare?: (w: StoreWriter, d: Decision) => Promise<void>,
   ): Promise<Decision> {
     const now = this.deps.now();
-    const history = await this.historyOf(profile, now);
+    // A profile not stored yet has no history to read.
+    const history = prepare === undefined ? await this.historyOf(profile, now) : await this.noHistory(now);
     const computed = computedValues(profile, this.settings.computedTraits, now);
     const tz = profile.traits[this.catalog.policy.quietHours?.timezoneTrait ?? 'timezone'];
     const features = hashFeatures(
@@ -196,7 +215,11 @@ export class DecisionService {
         attributionWindow: this.settings.goal?.attributionWindow ?? 7 * DAY,
       },
     );
-    await this.log.submit(alongside === undefined ? { decision } : { decision, alongside });
+    await this.log.submit({
+      decision,
+      ...(prepare === undefined ? {} : { prepare }),
+      ...(alongside === undefined ? {} : { alongside }),
+    });
     this.deps.onDecision?.(decision);
     if (decision.actionId !== null) {
       const counts = this.today.counts;
@@ -211,10 +234,7 @@ export class DecisionService {
     return d;
   }
 
-  private async profileFor(
-    source: string,
-    body: { userId?: string; anonymousId?: string },
-  ): Promise<Profile> {
+  private async findProfile(body: { userId?: string; anonymousId?: string }): Promise<Profile | undefined> {
     const read = this.deps.store.read;
     for (const [kind, value] of [
       ['userId', body.userId],
@@ -225,7 +245,11 @@ export class DecisionService {
       const profile = id === undefined ? undefined : await read.getProfile(id);
       if (profile !== undefined) return profile;
     }
-    return this.deps.store.write((w) => this.deps.profiles.ensure(w, body, source));
+    return undefined;
+  }
+
+  private async noHistory(now: number): Promise<ContactHistory> {
+    return { sends: [], sentToday: await this.sentToday(now) };
   }
 
   private async historyOf(profile: Profile, now: number): Promise<ContactHistory> {

@@ -88,6 +88,8 @@ export class ProfileService {
     w: StoreWriter,
     ids: { userId?: string; anonymousId?: string },
     source: string,
+    /** The id a new profile gets (a caller that already decided for it); a fresh one otherwise. */
+    newProfileId?: string,
   ): Promise<Profile> {
     const now = this.deps.now();
     const probe: PathwiseEvent = {
@@ -104,7 +106,7 @@ export class ProfileService {
       context: {},
     };
     const { profile, isNew, merges } = await resolveProfile(w, probe, this.settings.identity, {
-      newId: this.deps.newId,
+      newId: newProfileId === undefined ? this.deps.newId : () => newProfileId,
       now,
     });
     for (const merge of merges) await w.recordMerge(merge);

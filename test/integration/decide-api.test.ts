@@ -97,6 +97,14 @@ describe('POST /v1/decide', () => {
     );
   });
 
+  it('concurrent first requests of a new visitor create one profile, and every decision points at it', async () => {
+    h = await startHarness(config());
+    const all = await Promise.all([1, 2, 3, 4].map(() => decideFor({ anonymousId: 'racer' })));
+    const profile = (await get('/v1/profiles/racer')).body.id as string;
+    expect(all.map((d) => d.profileId)).toEqual([profile, profile, profile, profile]);
+    for (const d of all) expect((await get(`/v1/decisions/${d.decisionId}`)).body.profileId).toBe(profile);
+  });
+
   it('the same customer keeps one profile across decisions', async () => {
     h = await startHarness(config());
     const a = await decideFor({ userId: 'u1' });

@@ -1,6 +1,7 @@
 import Sqlite from 'better-sqlite3';
 import type BetterSqlite3 from 'better-sqlite3';
 import { Kysely, Migrator, SqliteDialect } from 'kysely';
+import { withStatementCache } from './statement-cache.js';
 import { PathwiseError } from '../../errors.js';
 import type { Store, StoreReader, StoreWriter } from '../store.js';
 import { migrations } from './migrations.js';
@@ -112,7 +113,7 @@ class SqliteStore implements Store {
     const readDb =
       reader === writer
         ? this.writeDb
-        : new Kysely<Database>({ dialect: new SqliteDialect({ database: reader }) });
+        : new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(reader) }) });
     this.read = new SqliteReader(readDb, reader !== writer);
   }
 
