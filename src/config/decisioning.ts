@@ -177,6 +177,12 @@ export const policySchema = z.strictObject({
   doNotRepeat: durationSchema({ allowZero: true, example: '0s, 7d' }).default(7 * 86_400_000),
   /** Fatigue: after `maxUnanswered` messages in a row without any response within `window`, stop. */
   fatigue: z.strictObject({ maxUnanswered: z.number().int().positive(), window: duration }).optional(),
+  /**
+   * One conversation per customer across channels: while a message awaits its response (inside the action's
+   * `responseWindow`, unanswered), no other message is sent, so the same offer is never in flight on two
+   * channels at once. `false` lets triggers send in parallel.
+   */
+  oneMessageInFlight: z.boolean().default(true),
 });
 
 export const holdoutSchema = z.strictObject({

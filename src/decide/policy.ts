@@ -10,6 +10,8 @@ export interface ContactRecord {
   actionId: string;
   channel: Channel;
   at: number;
+  /** When it was (or will be) sent, if quiet hours deferred it. */
+  sendAt?: number | null;
   /** Whether any goal or engagement came back for it. */
   responded: boolean;
 }
@@ -28,6 +30,8 @@ export interface ContactHistory {
  * customer is on the site and asked for it, so it is neither counted nor held back by them.
  */
 const isMessage = (channel: Channel): boolean => channel !== 'web';
+
+const DAY = 86_400_000;
 
 const removed = (rule: string, reason: string): Removal => ({ stage: 'policy', rule, reason });
 
@@ -54,6 +58,8 @@ export const applyPolicy = (
   customer: { traits: JsonObject },
   history: ContactHistory,
   now: number,
+  /** An earlier action's response window (actions no longer in the catalog: a day). */
+  responseWindowOf: (actionId: string) => number = () => DAY,
 ): { removed: Removal } | { sendAt: number } => {
   const c = a.config;
   const requirement = policy.consent.require.findIndex(
@@ -75,6 +81,19 @@ export const applyPolicy = (
         removed: removed(
           'policy.conversionCooldown',
           `reached the goal ${days(now - history.lastGoalAt)} ago (cool-down ${days(policy.conversionCooldown)})`,
+        ),
+      };
+    }
+  }
+  if (policy.oneMessageInFlight) {
+    const waiting = history.sends.find(
+      (s) => isMessage(s.channel) && !s.responded && now < (s.sendAt ?? s.at) + responseWindowOf(s.actionId),
+    );
+    if (waiting !== undefined) {
+      return {
+        removed: removed(
+          'policy.oneMessageInFlight',
+          `${waiting.actionId} (${waiting.channel}) is still waiting for a response`,
         ),
       };
     }

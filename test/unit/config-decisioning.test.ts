@@ -126,6 +126,7 @@ describe('decisioning config: valid input', () => {
       },
       conversionCooldown: 3 * DAY,
       doNotRepeat: 7 * DAY,
+      oneMessageInFlight: true,
     });
     expect(c.holdout).toEqual({ share: 0.05, salt: 'pathwise-holdout' });
     expect(c.exploration).toEqual({ min: 0.02, max: 0.3 });

@@ -166,6 +166,24 @@ describe('decide pipeline', () => {
     expect(removedBy(tired).mail).toBe('policy.fatigue');
   });
 
+  it('one message in flight per customer: nothing else is sent while one awaits its response', () => {
+    const h = (responded: boolean, hoursAgo: number): ContactHistory => ({
+      sends: [{ actionId: 'mail', channel: 'email', at: NOON - hoursAgo * 3_600_000, responded }],
+      sentToday: new Map(),
+    });
+    // The email's response window is 24h (the default): 2 hours ago and unanswered, it is still in flight.
+    const waiting = run({ history: h(false, 2) });
+    expect(removedBy(waiting).text).toBe('policy.oneMessageInFlight');
+    expect(waiting.explanation.candidates.find((c) => c.actionId === 'text')?.removed?.reason).toContain(
+      'mail (email) is still waiting',
+    );
+    expect(removedBy(run({ history: h(true, 2) })).text).toBe('kept');
+    expect(removedBy(run({ history: h(false, 25) })).text).toBe('kept');
+    // Web content is not a message: it never waits.
+    const web = run({ history: h(false, 2), signal: { kind: 'placement', placement: 'home', context: {} } });
+    expect(removedBy(web).banner).toBe('kept');
+  });
+
   it('cool-down after a conversion, daily budget, and the kill switch', () => {
     const cool = run({ history: { sends: [], lastGoalAt: NOON - 86_400_000, sentToday: new Map() } });
     expect(removedBy(cool).mail).toBe('policy.conversionCooldown');
@@ -187,15 +205,17 @@ describe('decide pipeline', () => {
     // The same instant is 16:30 in New York: not quiet.
     expect(quietHoursEnd(late, 'America/New_York', { start: 21 * 60, end: 8 * 60 })).toBeUndefined();
     const model = new BanditModel({ featureBits: 12, priorVariance: 1, minObservations: 10 });
-    // Make email clearly best so it is chosen.
+    // Make email clearly best, and turn exploration off, so it is chosen whatever the random draws (with
+    // exploration on it is chosen ~84% of the time).
     for (let i = 0; i < 50; i++) model.update('mail', { idx: [1], val: [1] }, 1);
-    const d = run({ now: late, model, traits: { ...consent, timezone: 'Europe/Berlin' } });
+    const catalog = { ...catalogOf(), exploration: { min: 0, max: 0 } };
+    const d = run({ now: late, model, catalog, traits: { ...consent, timezone: 'Europe/Berlin' } });
     expect(d.actionId).toBe('mail');
     expect(d.sendAt).toBe(Date.parse('2026-01-16T07:00:00Z'));
-    const ny = run({ now: late, model, traits: { ...consent, timezone: 'America/New_York' } });
+    const ny = run({ now: late, model, catalog, traits: { ...consent, timezone: 'America/New_York' } });
     expect(ny.sendAt).toBe(late);
     // An invalid zone in the traits falls back to the default zone.
-    const bad = run({ now: late, model, traits: { ...consent, timezone: 'Mars/Olympus' } });
+    const bad = run({ now: late, model, catalog, traits: { ...consent, timezone: 'Mars/Olympus' } });
     expect(bad.sendAt).toBe(Date.parse('2026-01-16T07:00:00Z'));
   });
 
