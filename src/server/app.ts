@@ -42,7 +42,7 @@ export const buildServer = (deps: ServerDeps): FastifyInstance => {
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: deps.limits.maxBatchBytes,
     // Signed tokens in email links are longer than fastify's default of 100 characters per path parameter.
-    maxParamLength: 512,
+    routerOptions: { maxParamLength: 512 },
   }) as unknown as FastifyInstance;
 
   registerJsonParser(app);

@@ -114,7 +114,8 @@ class SqliteStore implements Store {
       reader === writer
         ? this.writeDb
         : new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(reader) }) });
-    this.read = new SqliteReader(readDb, reader !== writer);
+    // The hot-path statements go on the read connection only when it is separate from the writer's.
+    this.read = new SqliteReader(readDb, reader !== writer, reader === writer ? undefined : reader);
   }
 
   migrate(): Promise<void> {

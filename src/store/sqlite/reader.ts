@@ -20,6 +20,8 @@ import type {
   TimelineItem,
 } from '../store.js';
 import type { Database } from './schema.js';
+import type BetterSqlite3 from 'better-sqlite3';
+import { HotReads } from './hot-reads.js';
 import { checkLimit, decodeCursor, encodeCursor } from './cursor.js';
 import * as decisions from './decision-reader.js';
 import * as outbox from './outbox-reader.js';
@@ -47,11 +49,21 @@ const follows = (time: string, rank: number, after: Position) =>
  * committed data (WAL), so reads never observe a write transaction still in progress.
  */
 export class SqliteReader implements StoreReader {
+  private hotReads: HotReads | undefined;
+
   constructor(
     private readonly db: Kysely<Database>,
     /** Whether multi-query reads may open their own read transaction (not on a shared single connection). */
     private readonly snapshots: boolean,
+    /** The raw read connection, for the prepared hot-path reads (prepared on first use: after migrations). */
+    private readonly raw?: BetterSqlite3.Database,
   ) {}
+
+  private get hot(): HotReads | undefined {
+    if (this.raw === undefined) return undefined;
+    this.hotReads ??= new HotReads(this.raw);
+    return this.hotReads;
+  }
 
   async resolveProfileId(identifier: string): Promise<string | undefined> {
     const direct = await this.follow(identifier);
@@ -73,6 +85,11 @@ export class SqliteReader implements StoreReader {
   }
 
   async getProfile(id: string): Promise<Profile | undefined> {
+    const hot = this.hot;
+    if (hot !== undefined) {
+      const found = hot.profile(id);
+      return found === undefined ? undefined : toProfile(found);
+    }
     const row = await this.db
       .selectFrom('profiles')
       .selectAll()
@@ -243,6 +260,8 @@ export class SqliteReader implements StoreReader {
   }
 
   recentDecisions(profileId: string, since: number): Promise<ContactRecord[]> {
+    const hot = this.hot;
+    if (hot !== undefined) return Promise.resolve(hot.recentDecisions(profileId, since));
     return decisions.recentDecisions(this.db, profileId, since);
   }
 
@@ -293,12 +312,16 @@ export class SqliteReader implements StoreReader {
   /** The live profile a profile id leads to, following merge pointers; undefined if no such profile. */
   private async follow(id: string): Promise<string | undefined> {
     let current = id;
+    const hot = this.hot;
     for (let hop = 0; hop < MAX_HOPS; hop++) {
-      const row = await this.db
-        .selectFrom('profiles')
-        .select('merged_into')
-        .where('id', '=', current)
-        .executeTakeFirst();
+      const row =
+        hot === undefined
+          ? await this.db
+              .selectFrom('profiles')
+              .select('merged_into')
+              .where('id', '=', current)
+              .executeTakeFirst()
+          : ((m) => (m === undefined ? undefined : { merged_into: m }))(hot.mergedInto(current));
       // A pointer to a profile not saved yet still names the survivor.
       if (row === undefined) return hop === 0 ? undefined : current;
       if (row.merged_into === null) return current;
@@ -308,6 +331,7 @@ export class SqliteReader implements StoreReader {
   }
 
   private async identity(kind: string, value: string): Promise<string | undefined> {
+    if (this.hot !== undefined) return this.hot.identity(kind, value);
     const row = await this.db
       .selectFrom('identities')
       .select('profile_id')
