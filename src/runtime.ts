@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { pino, type Logger } from 'pino';
 import type { PathwiseConfig } from './config/schema.js';
-import { INTERNAL_SOURCE, type Clock } from './domain/index.js';
+import { INTERNAL_SOURCE, type Channel, type Clock } from './domain/index.js';
 import { PathwiseError } from './errors.js';
 import type { Store } from './store/store.js';
 import { openSqliteStore } from './store/sqlite/index.js';
@@ -26,7 +26,7 @@ import {
   Oversight,
   type DecisionSettings,
 } from './orchestrate/index.js';
-import { checkActionTemplates, emailLinkSecret, openChannels } from './channels/index.js';
+import { checkActionTemplates, emailLinkSecret, openChannels, type ChannelEntry } from './channels/index.js';
 import { dirname } from 'node:path';
 import { parseConfig } from './config/index.js';
 import type { ComputedTraitConfig } from './config/index.js';
@@ -71,6 +71,11 @@ export interface RuntimeOptions {
   clock?: Clock;
   /** The config file, when the config came from one: `reloadConfig()` re-reads it. */
   configFile?: string;
+  /**
+   * Whether to open the delivery channels (and check their templates). One-shot commands like `import`
+   * deliver nothing, so they need neither the SMTP settings nor the channel secrets.
+   */
+  channels?: boolean;
   /** Seeds the decision engine's randomness (tests); a random seed otherwise. */
   seed?: number;
 }
@@ -161,15 +166,16 @@ export const openRuntime = async (opts: RuntimeOptions): Promise<Runtime> => {
   const logger = opts.logger ?? pino({ level: logLevel(env) });
   const keys = collectKeys(config, env);
   const configDir = opts.configFile === undefined ? process.cwd() : dirname(opts.configFile);
-  const templateProblems = await checkActionTemplates(config.actions, config.channels, configDir);
+  const delivering = opts.channels ?? true;
+  const templateProblems = delivering
+    ? await checkActionTemplates(config.actions, config.channels, configDir)
+    : [];
   if (templateProblems.length > 0) {
     throw new PathwiseError('PW_ERR_CONFIG_INVALID', `templates: ${templateProblems.join('; ')}`);
   }
-  const channels = openChannels(config.channels, {
-    env,
-    configDir,
-    now: () => clock.now(),
-  });
+  const channels = delivering
+    ? openChannels(config.channels, { env, configDir, now: () => clock.now() })
+    : new Map<Channel, ChannelEntry>();
   const store = await openSqliteStore({ file: opts.db, synchronous: config.storage.synchronous });
   try {
     await store.migrate();
@@ -241,7 +247,10 @@ export const openRuntime = async (opts: RuntimeOptions): Promise<Runtime> => {
     },
   });
   const links = new EmailLinks({
-    secret: config.channels.email === undefined ? undefined : emailLinkSecret(config.channels.email, env),
+    secret:
+      config.channels.email === undefined || !delivering
+        ? undefined
+        : emailLinkSecret(config.channels.email, env),
     ingest,
     store,
     consentTrait: () => current.policy.consent.trait,

@@ -12,6 +12,11 @@ const secret = (what: string) =>
     message: `${what} must be at least 16 characters, or \${ENV_VAR} to read it from the environment`,
   });
 
+const httpUrl = z.url({
+  protocol: /^https?$/,
+  error: 'must be an http(s) URL, e.g. https://example.com/hook',
+});
+
 const retrySchema = z.strictObject({
   /** Attempts before the delivery fails for good (dead letter and a `Delivery Failed` event). */
   maxAttempts: z.number().int().min(1).max(20).default(5),
@@ -21,7 +26,7 @@ const retrySchema = z.strictObject({
 
 export const webhookChannelSchema = z.strictObject({
   /** The provider endpoint the JSON payload is POSTed to. */
-  url: z.url({ error: 'must be an http(s) URL' }),
+  url: httpUrl,
   /** HMAC-SHA256 key for the `X-Pathwise-Signature` header (at least 16 characters). */
   secret: secret('webhook secrets'),
   headers: z.record(z.string(), z.string()).default({}),
@@ -43,7 +48,7 @@ export const emailChannelSchema = z.strictObject({
   /** Folder of `.liquid` / `.mjml` templates, relative to the config file. */
   templates: z.string().default('templates'),
   /** The public base URL of this server, for open pixels, click redirects and unsubscribe links. */
-  publicUrl: z.url({ error: 'must be an http(s) URL' }),
+  publicUrl: httpUrl,
   /** Key that signs tracking and unsubscribe links (at least 16 characters). */
   linkSecret: secret('link secrets'),
   retry: retrySchema.default({ maxAttempts: 5, backoff: 30_000 }),

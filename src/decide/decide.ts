@@ -1,19 +1,20 @@
 import {
   NOTHING,
   type CandidateTrace,
+  type Channel,
   type Decision,
   type DecisionMode,
   type JsonObject,
   type Signal,
   type SparseFeatures,
 } from '../domain/index.js';
-import type { Rng } from '../learn/index.js';
+import type { ArmPosterior, Rng } from '../learn/index.js';
 import type { Catalog, CompiledAction } from './catalog.js';
 import { candidatesFor } from './candidates.js';
 import { checkEligibility } from './eligibility.js';
 import { applyPolicy, type ContactHistory } from './policy.js';
 import { inHoldout } from './holdout.js';
-import { scoreOption, type Option, type Scorer } from './score.js';
+import { posteriorsOf, scoreOption, type Option, type Scorer } from './score.js';
 import { boundExploration, sampleIndex, thompsonDistribution } from './explore.js';
 import { summarize } from './summary.js';
 
@@ -36,6 +37,18 @@ export interface DecideDeps {
   /** How long a goal still counts for this decision (the goal's attribution window). */
   attributionWindow: number;
 }
+
+/** The trait a channel needs to reach someone (webhook and web need none). */
+const ADDRESS: Partial<Record<Channel, string>> = { email: 'email', sms: 'phone', push: 'push_token' };
+
+const unreachableBy = (channel: Channel, traits: JsonObject): string | undefined => {
+  const trait = ADDRESS[channel];
+  if (trait === undefined) return undefined;
+  const v = traits[trait];
+  return typeof v === 'string' && v.trim() !== ''
+    ? undefined
+    : `the customer has no ${channel} address (traits.${trait})`;
+};
 
 const eventOf = (signal: Signal): Record<string, unknown> =>
   signal.kind === 'event' ? { name: signal.event, properties: signal.properties } : {};
@@ -72,7 +85,19 @@ export const decide = (req: DecideRequest, deps: DecideDeps): Decision => {
       };
       continue;
     }
-    const policy = applyPolicy(action, catalog.policy, req.profile, req.history, now);
+    const unreachable = unreachableBy(action.channel, req.profile.traits);
+    if (unreachable !== undefined) {
+      trace.removed = { stage: 'policy', rule: `channels.${action.channel}`, reason: unreachable };
+      continue;
+    }
+    const policy = applyPolicy(
+      action,
+      catalog.policy,
+      req.profile,
+      req.history,
+      now,
+      (id) => catalog.byId.get(id)?.config.responseWindow ?? 86_400_000,
+    );
     if ('removed' in policy) trace.removed = policy.removed;
     else survivors.push({ action, trace, sendAt: policy.sendAt });
   }
@@ -116,30 +141,29 @@ export const decide = (req: DecideRequest, deps: DecideDeps): Decision => {
   if (holdout) return nothing('holdout');
 
   // Doing nothing comes first, so on a tie the customer is left alone.
+  const arms = [NOTHING];
+  for (const s of survivors) arms.push(s.action.id);
+  const posteriors = posteriorsOf(deps.model, arms, req.features);
   const options: Option[] = [
-    scoreOption(null, deps.model.posterior(NOTHING, req.features), {
-      value: catalog.goalValue,
-      weight: 1,
-      cost: 0,
-    }),
-    ...survivors.map((s) =>
-      scoreOption(s.action.id, deps.model.posterior(s.action.id, req.features), {
-        value: s.action.value,
-        weight: s.action.config.weight,
-        cost: s.action.config.cost,
-      }),
-    ),
+    scoreOption(null, posteriors[0] as ArmPosterior, { value: catalog.goalValue, weight: 1, cost: 0 }),
   ];
   let greedy = 0;
-  options.forEach((o, i) => {
-    if (o.parts.expectedValue > (options[greedy] as Option).parts.expectedValue) greedy = i;
-  });
+  for (let i = 0; i < survivors.length; i++) {
+    const { action } = survivors[i] as (typeof survivors)[number];
+    const o = scoreOption(action.id, posteriors[i + 1] as ArmPosterior, {
+      value: action.value,
+      weight: action.config.weight,
+      cost: action.config.cost,
+    });
+    if (o.parts.expectedValue > (options[greedy] as Option).parts.expectedValue) greedy = i + 1;
+    options.push(o);
+  }
   const dist = boundExploration(
     thompsonDistribution(options, catalog.propensitySamples, deps.rng),
     greedy,
     catalog.exploration,
   );
-  options.forEach((o, i) => (o.parts.probabilityChosen = dist[i] as number));
+  for (let i = 0; i < options.length; i++) (options[i] as Option).parts.probabilityChosen = dist[i] as number;
   survivors.forEach((s, i) => (s.trace.score = (options[i + 1] as Option).parts));
 
   const pick = sampleIndex(dist, deps.rng);

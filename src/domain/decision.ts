@@ -8,8 +8,16 @@ export type Signal =
   | { kind: 'event'; event: string; messageId: string; properties: JsonObject }
   | { kind: 'segment'; segment: string; messageId: string }
   | { kind: 'placement'; placement: string; context: JsonObject }
-  /** A re-decision after an action got no response (orchestration); `exclude` lists actions to skip. */
-  | { kind: 'redecide'; after: string; exclude: string[] };
+  /**
+   * A re-decision after an action got no response or could not be delivered (orchestration): the candidates
+   * of the original signal (`origin`), except the actions already tried (`exclude`).
+   */
+  | { kind: 'redecide'; after: string; exclude: string[]; origin?: OriginSignal };
+
+/** A signal that starts a chain of decisions (a re-decision keeps the one it came from). */
+export type OriginSignal =
+  | { kind: 'event'; event: string; messageId: string; properties: JsonObject }
+  | { kind: 'segment'; segment: string; messageId: string };
 
 /** A hashed sparse feature vector: parallel arrays of slot indices and values. */
 export interface SparseFeatures {

@@ -27,5 +27,11 @@ export const hashString = (s: string): number => fmix32(fnv(FNV_OFFSET, s));
  * Crosses a feature slot with an arm (Chapelle & Li 2011 share one weight table among arms this way): a different
  * pseudo-random slot per (feature, arm) pair. Returns an unsigned 32-bit integer; mask it to the table size.
  */
-export const crossSlot = (idx: number, armHash: number): number =>
-  fmix32(armHash ^ Math.imul(idx + 0x9e3779b9, 0xcc9e2d51));
+export const crossSlot = (idx: number, armHash: number): number => fmix32(armHash ^ crossMix(idx));
+
+/**
+ * The arm-independent half of `crossSlot`: `crossSlot(idx, h) === fmix32(h ^ crossMix(idx))`. Scoring one feature
+ * vector against many arms computes it once per feature instead of once per (feature, arm). A signed 32-bit
+ * integer (fits an Int32Array).
+ */
+export const crossMix = (idx: number): number => Math.imul(idx + 0x9e3779b9, 0xcc9e2d51);

@@ -1,5 +1,5 @@
 /** The learning core: seeded randomness, feature hashing, posteriors and the bandit model. Pure: no I/O, no clock. */
-export { seededRng, normal, gamma, beta, type Rng } from './rng.js';
+export { seededRng, normal, fillNormal, gamma, beta, type Rng } from './rng.js';
 export { hashFeatures, biasIndex, type FeatureInput } from './features.js';
 export { localHour, type LocalHour } from './hour-of-week.js';
 export { meanProbability, sdProbability, sampleProbability, type ArmPosterior } from './posterior.js';

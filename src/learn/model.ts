@@ -43,6 +43,27 @@ export class BanditModel {
     return { model: 'logistic', mean, variance, observations: b.observations };
   }
 
+  /**
+   * `posterior(arm, x)` for each of `arms`, in order, with the same results: for a decision over many options,
+   * the features are checked and prepared once rather than once per arm (see LogisticRegression.scoreAll).
+   */
+  posteriors(arms: readonly string[], x: SparseFeatures): ArmPosterior[] {
+    const { minObservations } = this.settings;
+    const betas = arms.map((arm) => this.betas.get(arm));
+    const contextual: string[] = [];
+    betas.forEach((b, i) => {
+      if (b.observations >= minObservations) contextual.push(arms[i] as string);
+    });
+    // Like posterior(): features are only checked when some arm is on the logistic model.
+    const scores = contextual.length > 0 ? this.logistic.scoreAll(contextual, x) : [];
+    let k = 0;
+    return betas.map((b): ArmPosterior => {
+      if (b.observations < minObservations) return { model: 'beta', ...b };
+      const { mean, variance } = scores[k++] as { mean: number; variance: number };
+      return { model: 'logistic', mean, variance, observations: b.observations };
+    });
+  }
+
   /** Learns one reward in [0, 1] for `arm` in context `x`. Throws, changing nothing, on a bad reward or features. */
   update(arm: string, x: SparseFeatures, reward: number): void {
     this.logistic.update(arm, x, reward); // validates everything before changing anything
@@ -82,11 +103,12 @@ export class BanditModel {
         };
         return { id, alpha: b.alpha, beta: b.beta, observations: b.observations, intercept };
       });
-    const { m, q, priorPrecision } = this.logistic;
+    const logistic = this.logistic;
+    const { priorPrecision } = logistic;
     const weights = { slot: [] as number[], mean: [] as number[], precision: [] as number[] };
-    for (let i = 0; i < m.length; i++) {
-      const mi = m[i] ?? 0;
-      const qi = q[i] ?? priorPrecision;
+    for (let i = 0; i < logistic.size; i++) {
+      const mi = logistic.meanAt(i);
+      const qi = logistic.precisionAt(i);
       if (mi === 0 && qi === priorPrecision) continue;
       weights.slot.push(i);
       weights.mean.push(mi);
@@ -103,10 +125,9 @@ export class BanditModel {
       model.betas.arms.set(arm.id, { alpha: arm.alpha, beta: arm.beta, observations: arm.observations });
       model.logistic.intercepts.set(arm.id, { ...arm.intercept });
     }
-    const { m, q } = model.logistic;
+    const logistic = model.logistic;
     s.weights.slot.forEach((slot, i) => {
-      m[slot] = s.weights.mean[i] ?? 0;
-      q[slot] = s.weights.precision[i] ?? model.logistic.priorPrecision;
+      logistic.setSlot(slot, s.weights.mean[i] ?? 0, s.weights.precision[i] ?? logistic.priorPrecision);
     });
     model.updates = s.version;
     return model;

@@ -23,6 +23,9 @@ export interface DispatcherDeps {
   onDelivered?: (d: Delivery, result: DeliveryResult) => void;
 }
 
+/** Sends at once per process: bounds sockets and memory when a provider is slow. */
+const MAX_IN_FLIGHT = 64;
+
 /** Receipts are events on the customer's timeline (and signals the engine learns from). */
 export const MESSAGE_SENT = 'Message Sent';
 export const DELIVERY_FAILED = 'Delivery Failed';
@@ -53,29 +56,35 @@ const receipt = (d: Delivery, name: string, at: number, properties: JsonObject) 
  * kill switch stops new sends at the next tick; queued rows are cancelled.
  */
 export class Dispatcher {
-  private running: Promise<number> | undefined;
+  /** Deliveries being sent now: a slow provider holds only its own sends, never the next tick's. */
+  private readonly inFlight = new Set<string>();
 
   constructor(private readonly deps: DispatcherDeps) {}
 
-  tick(): Promise<number> {
-    this.running ??= this.drain().finally(() => (this.running = undefined));
-    return this.running;
+  /** Starts every due delivery not already in flight (up to a bound) and resolves when those are recorded. */
+  async tick(): Promise<number> {
+    const room = MAX_IN_FLIGHT - this.inFlight.size;
+    if (room <= 0) return 0;
+    const due = (await this.deps.store.read.dueDeliveries(this.deps.now(), room + this.inFlight.size)).filter(
+      (d) => !this.inFlight.has(d.id),
+    );
+    const started = due.slice(0, room);
+    // Claimed synchronously after the read, so a concurrent tick cannot start the same delivery.
+    for (const d of started) this.inFlight.add(d.id);
+    await Promise.all(
+      started.map((d) =>
+        this.deliver(d)
+          .catch((err: unknown) => this.deps.onError(err, `delivery ${d.id}`))
+          .finally(() => this.inFlight.delete(d.id)),
+      ),
+    );
+    return started.length;
   }
 
-  private async drain(): Promise<number> {
-    let handled = 0;
-    for (;;) {
-      const due = await this.deps.store.read.dueDeliveries(this.deps.now(), 100);
-      if (due.length === 0) return handled;
-      await Promise.all(
-        due.map((d) => this.deliver(d).catch((err: unknown) => this.deps.onError(err, `delivery ${d.id}`))),
-      );
-      handled += due.length;
-      if (due.length < 100) return handled;
-    }
-  }
-
-  private async deliver(d: Delivery): Promise<void> {
+  private async deliver(listed: Delivery): Promise<void> {
+    // The row may have been sent by a tick that read the same due list a moment earlier, or cancelled since.
+    const d = await this.deps.store.read.getDelivery(listed.id);
+    if (d === undefined || d.status !== 'pending' || d.nextAttemptAt > this.deps.now()) return;
     const catalog = this.deps.decisions.current;
     const action = catalog.byId.get(d.actionId);
     const stop = catalog.policy.killSwitch
@@ -173,6 +182,9 @@ export class Dispatcher {
       reason: `${d.channel} delivery of ${d.actionId} failed after ${attempts} attempt(s): ${result.reason}`,
       payload: JSON.stringify({ deliveryId: d.id, decisionId: d.decisionId, actionId: d.actionId }),
     });
+    // Try an alternative at once, as when a message gets no response.
+    if (decision !== undefined)
+      await w.addTimer(responseWindowTimer(d, decision, 0, { now, newId: this.deps.newId }));
     // A message that never arrived earned nothing: the model learns that at once rather than at window end.
     if (
       await w.addOutcome({

@@ -1,5 +1,6 @@
 import type { Decision, Delivery, Signal, Timer } from '../domain/index.js';
 import type { Store } from '../store/index.js';
+import { LAST_GOAL_TRAIT } from './rewards.js';
 import type { DecisionService } from './decision-service.js';
 
 /** How many alternatives the engine tries after actions that got no response, per original signal. */
@@ -96,13 +97,32 @@ export class Engine {
   private async responseWindowEnded(timer: Timer): Promise<void> {
     const decisionId = String(timer.payload.decisionId);
     const tried = Array.isArray(timer.payload.tried) ? timer.payload.tried.map(String) : [];
-    const d = await this.deps.store.read.getDecision(decisionId);
+    const [d, profile] = await Promise.all([
+      this.deps.store.read.getDecision(decisionId),
+      this.deps.store.read.getProfile(timer.profileId),
+    ]);
     const responded = d?.outcomes.some((o) => o.kind === 'goal' || o.kind === 'engagement') ?? false;
-    if (d === undefined || responded || d.resolution?.kind === 'goal' || tried.length > MAX_FALLBACKS) {
+    // A customer who reached the goal since (credited to this decision or not) has left the loop.
+    const goal = profile?.computed[LAST_GOAL_TRAIT];
+    const convertedSince = d !== undefined && goal?.kind === 'last' && goal.at !== null && goal.at >= d.at;
+    if (
+      d === undefined ||
+      responded ||
+      convertedSince ||
+      d.resolution?.kind === 'goal' ||
+      tried.length > MAX_FALLBACKS
+    ) {
       await this.deps.store.write((w) => w.deleteTimer(timer.id));
       return;
     }
-    await this.decideAndSchedule(timer, { kind: 'redecide', after: decisionId, exclude: tried });
+    const origin =
+      d.signal.kind === 'redecide' ? d.signal.origin : d.signal.kind === 'placement' ? undefined : d.signal;
+    await this.decideAndSchedule(timer, {
+      kind: 'redecide',
+      after: decisionId,
+      exclude: tried,
+      ...(origin === undefined ? {} : { origin }),
+    });
   }
 }
 

@@ -24,6 +24,8 @@ export class EngineLoop {
   readonly dispatcher: Dispatcher;
   private timer: NodeJS.Timeout | undefined;
   private pass: Promise<void> | undefined;
+  private timersPass: Promise<unknown> | undefined;
+  private readonly sending = new Set<Promise<unknown>>();
 
   constructor(private readonly deps: LoopDeps) {
     this.engine = new Engine(deps);
@@ -47,15 +49,27 @@ export class EngineLoop {
 
   start(): void {
     if (this.timer !== undefined) return;
-    void this.runOnce(); // timers that came due while the process was down fire now
-    this.timer = setInterval(() => void this.runOnce(), this.deps.intervalMs);
+    const beat = () => {
+      // Timers and deliveries on their own beats: a slow provider never holds up decisions (or other sends).
+      this.timersPass ??= this.engine
+        .tick()
+        .catch((err: unknown) => this.deps.onError(err, 'timers'))
+        .finally(() => (this.timersPass = undefined));
+      const sends = this.dispatcher
+        .tick()
+        .catch((err: unknown) => this.deps.onError(err, 'deliveries'))
+        .finally(() => this.sending.delete(sends));
+      this.sending.add(sends);
+    };
+    beat(); // timers that came due while the process was down fire now
+    this.timer = setInterval(beat, this.deps.intervalMs);
     this.timer.unref();
   }
 
   async stop(): Promise<void> {
     if (this.timer !== undefined) clearInterval(this.timer);
     this.timer = undefined;
-    await this.pass;
+    await Promise.all([this.pass, this.timersPass, ...this.sending]);
     await closeChannels(this.deps.channels);
   }
 }

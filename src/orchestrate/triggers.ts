@@ -1,4 +1,10 @@
-import { INTERNAL_SOURCE, type PathwiseEvent, type Signal, type Timer } from '../domain/index.js';
+import {
+  INTERNAL_SOURCE,
+  type Channel,
+  type PathwiseEvent,
+  type Signal,
+  type Timer,
+} from '../domain/index.js';
 import { candidatesFor, type Catalog } from '../decide/index.js';
 import type { StoreWriter } from '../store/index.js';
 
@@ -37,7 +43,9 @@ export const scheduleDecisions = async (
   if (deps.now - event.timestamp > TRIGGER_MAX_AGE_MS) return 0;
   let n = 0;
   for (const signal of signalsOf(event, applied.entered)) {
-    if (!candidatesFor(catalog, signal).some((a) => a.channel !== 'web')) continue;
+    // Only a message that can go out is worth a decision (no channel configured: nothing to log either).
+    const sendable = (c: Channel) => c !== 'web' && (catalog.deliverable?.has(c) ?? true);
+    if (!candidatesFor(catalog, signal).some((a) => sendable(a.channel))) continue;
     const timer: Timer = {
       id: deps.newId(),
       kind: 'decide',

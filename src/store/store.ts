@@ -184,6 +184,8 @@ export type DeliveryPatch = Partial<
 export interface OutboxReader {
   /** Pending deliveries with nextAttemptAt ≤ now, earliest first. */
   dueDeliveries(now: number, limit: number): Promise<Delivery[]>;
+  /** One delivery as committed (the dispatcher re-reads it just before sending). */
+  getDelivery(id: string): Promise<Delivery | undefined>;
   /** Deliveries of a profile (any status), newest first by createdAt (timeline, tests). */
   deliveriesOf(profileId: string): Promise<Delivery[]>;
   /** Timers with dueAt ≤ now, earliest first (ties in insertion order). */
@@ -226,7 +228,10 @@ export interface StoreWriter extends DecisionWriter, OutboxWriter {
 /** Reads of the decision log (committed data only). */
 export interface DecisionReader {
   getDecision(id: string): Promise<StoredDecision | undefined>;
-  /** Decisions of the profile that chose an action, made at or after `since`, newest first. */
+  /**
+   * Contacts of the profile made at or after `since`, newest first: decisions that chose an action, except
+   * those whose message failed or was cancelled (nothing reached the customer, so caps do not count them).
+   */
   recentDecisions(profileId: string, since: number): Promise<ContactRecord[]>;
   /** Time of the profile's latest goal outcome (for the conversion cool-down); undefined if none. */
   lastGoalAt(profileId: string): Promise<number | undefined>;

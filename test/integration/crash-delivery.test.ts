@@ -96,6 +96,7 @@ interface TrackEvent {
   userId: string;
   messageId: string;
   timestamp: string;
+  context?: { traits: { phone: string } };
 }
 
 interface DeliveryRow {
@@ -197,6 +198,8 @@ describe('effectively-once delivery under SIGKILL', () => {
           userId,
           messageId: `signup-${userId}`,
           timestamp: new Date().toISOString(),
+          // The sms channel needs a phone number to reach the customer.
+          context: { traits: { phone: '+44 20 7946 0000' } },
         };
       });
       const batch = [...unacked, ...fresh];

@@ -34,7 +34,8 @@ const startServer = async (config: string, db: string): Promise<{ child: ChildPr
     { cwd: ROOT, env: { ...process.env, PATHWISE_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'pipe'] },
   );
   const base = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 200; i++) {
+  // A deadline, not a count: starting through tsx takes seconds on a busy machine (CI runs suites in parallel).
+  for (const deadline = Date.now() + 45_000; Date.now() < deadline;) {
     try {
       if ((await fetch(`${base}/healthz`)).ok) return { child, base };
     } catch {

@@ -266,7 +266,10 @@ describe('contact policy over the decision log, and config changes at run time',
     };
     h = await startHarness(config({ exploration: { min: 0, max: 0 }, channels: { email } }), clock);
     // Teach the model that the welcome email works, so it is chosen whenever allowed.
-    const profile = await h.rt.store.write((w) => h.rt.profiles.ensure(w, { userId: 'u9' }, 'web'));
+    await post('/v1/identify', { userId: 'u9', traits: { email: 'u9@example.com' } });
+    const profile = (await h.rt.store.read.getProfile(
+      (await h.rt.store.read.resolveProfileId('userId:u9')) as string,
+    ))!;
     const signal = { kind: 'event' as const, event: 'Signed Up', messageId: 'm1', properties: {} };
     for (let i = 0; i < 30; i++) h.rt.learner.model.update('welcome', { idx: [], val: [] }, 1);
     const first = (await h.rt.decisions.decideFor(profile, signal))!;

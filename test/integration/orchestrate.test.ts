@@ -68,6 +68,8 @@ const track = (userId: string, event: string, properties: Record<string, unknown
       userId,
       event,
       properties,
+      // Every test customer can be reached by sms (the phone trait travels with each call, as SDKs send it).
+      context: { traits: { phone: '+44 20 7946 0000' } },
       ...(at === undefined ? {} : { timestamp: new Date(at).toISOString() }),
     },
     headers: { authorization: basic() },
@@ -152,6 +154,34 @@ describe('the live loop: signal → decision → delivery → response window �
     clock.advance(HOUR + 1000);
     await h.rt.loop.runOnce();
     expect(rx.requests).toHaveLength(1);
+  });
+
+  it('a customer who reached the goal since gets no fallback, even if the order was credited elsewhere', async () => {
+    // A one-second attribution window: the order is not credited to the sms decision.
+    const { h, rx, clock } = await setup({ goal: { event: 'Order Completed', attributionWindow: '1s' } });
+    await track('u10', 'Signed Up', {}, T0);
+    await h.rt.loop.runOnce();
+    clock.advance(10 * 60_000);
+    await track('u10', 'Order Completed', { total: 20 }, clock.now());
+    clock.advance(HOUR);
+    await h.rt.loop.runOnce();
+    expect(rx.requests.map((r) => r.json.actionId)).toEqual(['sms_welcome']);
+  });
+
+  it('a message that cannot be delivered is replaced at once by an alternative', async () => {
+    const { h, rx } = await setup();
+    rx.failNext = [400];
+    await track('u11', 'Signed Up', {}, T0);
+    await h.rt.loop.runOnce();
+    await h.rt.loop.runOnce();
+    expect(rx.requests.map((r) => `${r.path} ${r.json.actionId}`)).toEqual([
+      '/sms sms_welcome',
+      '/hook hook_welcome',
+    ]);
+    // The failed sms does not count as a contact: the webhook task was not held back as "in flight".
+    const pid = await profileId('u11');
+    const sends = await h.rt.store.read.recentDecisions(pid, 0);
+    expect(sends.map((x) => x.actionId)).toEqual(['hook_welcome']);
   });
 
   it('a timer that came due while the process was down fires after the restart', async () => {

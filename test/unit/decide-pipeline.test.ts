@@ -12,7 +12,7 @@ import {
   type ContactHistory,
   type Scorer,
 } from '../../src/decide/index.js';
-import { BanditModel, seededRng } from '../../src/learn/index.js';
+import { BanditModel, beta, normal, seededRng, type ArmPosterior, type Rng } from '../../src/learn/index.js';
 import type { Signal } from '../../src/domain/index.js';
 
 const BASE = `
@@ -51,6 +51,8 @@ const NOON = Date.parse('2026-01-15T11:00:00Z');
 const visit: Signal = { kind: 'event', event: 'Visit', messageId: 'm1', properties: {} };
 const noHistory: ContactHistory = { sends: [], sentToday: new Map() };
 const consent = { consent: { marketing: true } };
+/** Every test customer can be reached on every channel unless a test says otherwise. */
+const reach = { email: 'ada@example.com', phone: '+44 20 7946 0000', push_token: 'tok-1' };
 
 const run = (
   opts: {
@@ -69,7 +71,7 @@ const run = (
       id: 'd1',
       profile: {
         id: opts.id ?? 'p1',
-        traits: (opts.traits ?? consent) as never,
+        traits: { ...reach, ...(opts.traits ?? consent) } as never,
         segments: opts.segments ?? [],
       },
       computed: {},
@@ -120,6 +122,21 @@ describe('decide pipeline', () => {
   it('a placement request considers only the actions for that placement', () => {
     const d = run({ signal: { kind: 'placement', placement: 'home', context: {} } });
     expect(d.explanation.candidates.map((c) => c.actionId)).toEqual(['banner']);
+  });
+
+  it('a channel needs the customer’s address on it', () => {
+    const d = run({ traits: { ...consent, email: '', push_token: null } });
+    expect(removedBy(d).mail).toBe('channels.email');
+    expect(d.explanation.candidates[0]?.removed?.reason).toBe(
+      'the customer has no email address (traits.email)',
+    );
+    expect(removedBy(d).text).toBe('kept');
+  });
+
+  it('a re-decision reconsiders the original signal’s message actions, minus those tried', () => {
+    const origin = { kind: 'event' as const, event: 'Visit', messageId: 'm1', properties: {} };
+    const d = run({ signal: { kind: 'redecide', after: 'd0', exclude: ['mail'], origin } });
+    expect(d.explanation.candidates.map((c) => c.actionId)).toEqual(['text', 'draft_one', 'vips', 'rich']);
   });
 
   it('consent: no marketing email without it', () => {
@@ -281,6 +298,164 @@ describe('thompsonDistribution', () => {
     expect(dist[1]).toBe(0);
     expect(dist[0]).toBeGreaterThan(0.5);
     expect(dist[2]).toBeGreaterThan(0.05);
+  });
+});
+
+describe('thompsonDistribution skips only draws that cannot win', () => {
+  type Lever = { value: number; weight: number; cost: number };
+  const make = (rows: Array<[ArmPosterior, Lever]>) =>
+    rows.map(([posterior, lever], i) => scoreOption(i === 0 ? null : `a${i}`, posterior, lever));
+  const logit = (mean: number, variance: number): ArmPosterior => ({
+    model: 'logistic',
+    mean,
+    variance,
+    observations: 100,
+  });
+  const young = (alpha: number, b: number): ArmPosterior => ({
+    model: 'beta',
+    alpha,
+    beta: b,
+    observations: 3,
+  });
+
+  /** The plain estimator: every option drawn, in order, the first best kept (no pruning: use with contenders). */
+  const plain = (options: ReturnType<typeof make>, samples: number, rng: Rng): number[] => {
+    const wins = options.map(() => 0);
+    for (let k = 0; k < samples; k++) {
+      let best = -1;
+      let bestScore = -Infinity;
+      options.forEach((o, i) => {
+        const p = o.posterior;
+        const prob =
+          p.model === 'logistic'
+            ? 1 / (1 + Math.exp(-(p.mean + Math.sqrt(p.variance) * normal(rng))))
+            : beta(rng, p.alpha, p.beta);
+        const score = prob * o.value * o.weight - o.cost;
+        if (score > bestScore) {
+          bestScore = score;
+          best = i;
+        }
+      });
+      wins[best]!++;
+    }
+    return wins.map((w) => w / samples);
+  };
+
+  const scenarios: Record<string, ReturnType<typeof make>> = {
+    // Wide posteriors over levers that differ (the bench's shape): most draws are settled early.
+    'wide, mixed levers': make(
+      Array.from({ length: 16 }, (_, i) => [
+        logit(-11 + (i % 3) * 0.7, 250 + i * 5),
+        { value: 30 + (i % 7) * 5, weight: 1, cost: i % 4 === 1 ? 1 : 0 },
+      ]),
+    ),
+    // Tight posteriors, equal levers (a typical catalog): ranked by the logit draw alone.
+    'tight, equal levers': make(
+      Array.from({ length: 12 }, (_, i) => [
+        logit(-3 + 0.05 * i, 0.02 + 0.01 * (i % 4)),
+        { value: 50, weight: 1, cost: 0 },
+      ]),
+    ),
+    // Young arms on Beta posteriors among logistic ones, a zero weight, a cost, equal and unequal weights.
+    'Beta and logistic, odd levers': make([
+      [logit(-2, 0.5), { value: 10, weight: 1, cost: 0 }],
+      [young(2, 5), { value: 10, weight: 1, cost: 0.2 }],
+      [logit(-1.8, 0.3), { value: 10, weight: 1, cost: 0.5 }],
+      [young(1, 1), { value: 10, weight: 0.5, cost: 0 }],
+      [logit(-2.2, 0.8), { value: 10, weight: 1.5, cost: 0 }],
+      [logit(-2.1, 0.6), { value: 10, weight: 1, cost: 0 }],
+      [logit(3, 0.1), { value: 10, weight: 0, cost: 0 }],
+    ]),
+  };
+
+  it.each(Object.keys(scenarios))('estimates the same distribution as drawing every option: %s', (name) => {
+    const options = scenarios[name]!;
+    const samples = 40_000;
+    const fast = thompsonDistribution(options, samples, seededRng(11));
+    const slow = plain(options, samples, seededRng(12));
+    expect(fast.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);
+    fast.forEach((p, i) => {
+      const q = slow[i]!;
+      // Two independent estimates: their difference has sd √(2·p(1−p)/samples); allow 4.5 of those.
+      const sd = Math.sqrt((2 * Math.max(p * (1 - p), q * (1 - q), 1 / samples)) / samples);
+      expect(Math.abs(p - q)).toBeLessThan(4.5 * sd);
+    });
+  });
+
+  it('replays from its seed, whatever it was called with in between', () => {
+    const options = scenarios['Beta and logistic, odd levers']!;
+    const first = thompsonDistribution(options, 64, seededRng(4));
+    expect(thompsonDistribution(options, 64, seededRng(4))).toEqual(first);
+    // Same number of options, other levers and kinds; then fewer, then more options.
+    const other = make(options.map((o, i) => [logit(-2, 0.5), { value: 10 + i, weight: 1, cost: 0 }]));
+    thompsonDistribution(other, 64, seededRng(5));
+    expect(thompsonDistribution(options, 64, seededRng(4))).toEqual(first);
+    thompsonDistribution(options.slice(0, 3), 64, seededRng(5));
+    thompsonDistribution(scenarios['wide, mixed levers']!, 64, seededRng(5));
+    expect(thompsonDistribution(options, 64, seededRng(4))).toEqual(first);
+  });
+
+  it('prunes by the posteriors of this call, not of the last one over the same levers', () => {
+    const lever = { value: 1, weight: 1, cost: 0 };
+    const close = make([
+      [logit(2, 0.01), lever],
+      [logit(1.95, 0.01), lever],
+    ]);
+    const far = make([
+      [logit(2, 0.01), lever],
+      [logit(-3, 0.01), lever],
+    ]);
+    for (let round = 0; round < 2; round++) {
+      expect(thompsonDistribution(far, 400, seededRng(round))).toEqual([1, 0]);
+      expect(thompsonDistribution(close, 400, seededRng(round))[1]).toBeGreaterThan(0.2);
+    }
+  });
+
+  it('breaks ties toward the option listed first, as drawing in order does', () => {
+    // Both saturate at σ = 1: equal priorities every draw, within a group and across groups.
+    const sure = logit(800, 1e-6);
+    expect(
+      thompsonDistribution(
+        make([
+          [sure, { value: 1, weight: 1, cost: 0 }],
+          [sure, { value: 1, weight: 1, cost: 0 }],
+        ]),
+        50,
+        seededRng(1),
+      ),
+    ).toEqual([1, 0]);
+    expect(
+      thompsonDistribution(
+        make([
+          [sure, { value: 1, weight: 1, cost: 0 }],
+          [sure, { value: 2, weight: 1, cost: 1 }],
+        ]),
+        50,
+        seededRng(1),
+      ),
+    ).toEqual([1, 0]);
+    // The later option has the higher ceiling (visited first) but only ties: the first still wins.
+    const half = logit(0, 0); // σ(0) = 0.5 exactly: priority 2 × 0.5 = 1
+    expect(
+      thompsonDistribution(
+        make([
+          [sure, { value: 1, weight: 1, cost: 0 }],
+          [half, { value: 2, weight: 1, cost: 0 }],
+        ]),
+        50,
+        seededRng(1),
+      ),
+    ).toEqual([1, 0]);
+    expect(
+      thompsonDistribution(
+        make([
+          [half, { value: 2, weight: 1, cost: 0 }],
+          [sure, { value: 1, weight: 1, cost: 0 }],
+        ]),
+        50,
+        seededRng(1),
+      ),
+    ).toEqual([1, 0]);
   });
 });
 

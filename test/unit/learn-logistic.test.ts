@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  biasIndex,
   hashFeatures,
   LogisticRegression,
   meanProbability,
@@ -8,6 +9,7 @@ import {
   type FeatureInput,
 } from '../../src/learn/index.js';
 import type { SparseFeatures } from '../../src/domain/decision.js';
+import { crossSlot, hashString } from '../../src/learn/hash.js';
 
 const BITS = 16;
 const AT = Date.UTC(2026, 0, 5, 12);
@@ -96,5 +98,87 @@ describe('LogisticRegression', () => {
   it('rejects bad settings', () => {
     expect(() => new LogisticRegression({ featureBits: 0, priorVariance: 1 })).toThrow(/featureBits/);
     expect(() => new LogisticRegression({ featureBits: 12, priorVariance: 0 })).toThrow(/priorVariance/);
+  });
+});
+
+describe('LogisticRegression.scoreAll', () => {
+  const bits = 12;
+  const bias = biasIndex(bits);
+
+  /** The one-pass score this model has always computed: per feature, the arm's slot or its intercept, in order. */
+  const reference = (model: LogisticRegression, arm: string, x: SparseFeatures, h: number) => {
+    const icpt = model.intercepts.get(arm);
+    let mean = 0;
+    let variance = 0;
+    x.idx.forEach((j, i) => {
+      const v = x.val[i]!;
+      if (j === bias) {
+        mean += (icpt?.mean ?? 0) * v;
+        variance += (v * v) / (icpt?.precision ?? model.interceptPriorPrecision);
+      } else {
+        const slot = crossSlot(j, h) & ((1 << bits) - 1);
+        mean += model.meanAt(slot) * v;
+        variance += (v * v) / model.precisionAt(slot);
+      }
+    });
+    return { mean, variance };
+  };
+
+  /** Vectors with real-valued features, the bias anywhere (or twice, or not at all), as any client may send. */
+  const vectors = (seed: number, count: number): SparseFeatures[] => {
+    const rng = seededRng(seed);
+    return Array.from({ length: count }, (_, k) => {
+      const n = 1 + Math.floor(rng.next() * 120);
+      const idx = Array.from({ length: n }, () => Math.floor(rng.next() * 2 ** bits));
+      const val = idx.map(() => (rng.next() < 0.6 ? 1 : (rng.next() - 0.5) * 6));
+      if (k % 3 !== 2) idx[Math.floor(rng.next() * n)] = bias;
+      if (k % 5 === 0) idx[0] = bias;
+      return { idx, val };
+    });
+  };
+
+  it('gives, bit for bit, the one-pass score of every arm, in order', () => {
+    const model = new LogisticRegression({ featureBits: bits, priorVariance: 1 });
+    const arms = ['a', 'b', 'c', 'd'];
+    const rng = seededRng(3);
+    const train = vectors(1, 200);
+    train.forEach((x, i) => model.update(arms[i % 3]!, x, rng.next() < 0.3 ? 1 : rng.next() < 0.5 ? 0.4 : 0));
+    const hashes = new Map(arms.map((a) => [a, hashString(a)]));
+    for (const x of [...vectors(2, 40), ...train.slice(0, 10)]) {
+      const want = arms.map((a) => reference(model, a, x, hashes.get(a)!));
+      expect(model.scoreAll(arms, x)).toEqual(want);
+      arms.forEach((a, i) => expect(model.score(a, x)).toEqual(want[i]));
+    }
+    expect(model.scoreAll([], train[0]!)).toEqual([]);
+  });
+
+  it('notices a vector changed in place between calls', () => {
+    const model = new LogisticRegression({ featureBits: bits, priorVariance: 1 });
+    const x: SparseFeatures = { idx: [7, 8, bias], val: [1, 2, 1] };
+    model.update('a', x, 1);
+    const h = hashString('a');
+    expect(model.score('a', x)).toEqual(reference(model, 'a', x, h));
+    x.val[1] = 3;
+    expect(model.score('a', x)).toEqual(reference(model, 'a', x, h));
+    x.idx[2] = 9; // the bias feature replaced by another
+    expect(model.scoreAll(['a'], x)).toEqual([reference(model, 'a', x, h)]);
+    x.val[0] = Number.NaN;
+    expect(() => model.score('a', x)).toThrow(/val\[0\]/);
+    x.val[0] = 1;
+    x.idx.push(10);
+    expect(() => model.score('a', x)).toThrow(/idx has 4/);
+  });
+
+  it('checks the features once, with the same errors as score', () => {
+    const model = new LogisticRegression({ featureBits: bits, priorVariance: 1 });
+    expect(() => model.scoreAll(['a', 'b'], { idx: [1, 2], val: [1, Number.NaN] })).toThrow(/val\[1\]/);
+    expect(() => model.scoreAll(['a'], { idx: [2 ** bits], val: [1] })).toThrow(/featureBits/);
+    expect(() => model.scoreAll(['a'], { idx: [1, 2], val: [1] })).toThrow(/idx has 2/);
+    // A vector longer than any before grows the scratch space.
+    const long = {
+      idx: Array.from({ length: 3000 }, (_, i) => i),
+      val: Array.from({ length: 3000 }, () => 0.5),
+    };
+    expect(model.scoreAll(['a'], long)).toEqual([reference(model, 'a', long, hashString('a'))]);
   });
 });

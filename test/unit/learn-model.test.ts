@@ -62,6 +62,21 @@ describe('BanditModel', () => {
     expect(after.model === 'logistic' && before.model === 'logistic' && after.mean > before.mean).toBe(true);
   });
 
+  it('posteriors(arms, x) is posterior(arm, x) for each arm, Beta and logistic alike', () => {
+    const model = trained();
+    const arms = [...ARMS, 'never-seen', ARMS[0]!];
+    for (const x of CONTEXTS)
+      expect(model.posteriors(arms, x)).toEqual(arms.map((a) => model.posterior(a, x)));
+    expect(new Set(model.posteriors(arms, CONTEXTS[0]!).map((p) => p.model))).toEqual(
+      new Set(['beta', 'logistic']),
+    );
+    expect(model.posteriors([], CONTEXTS[0]!)).toEqual([]);
+    // Like posterior(), features are only checked when an arm is on the logistic model.
+    const bad = { idx: [2 ** 14], val: [1] };
+    expect(model.posteriors(['never-seen'], bad)).toEqual([model.posterior('never-seen', bad)]);
+    expect(() => model.posteriors(['never-seen', ARMS[0]!], bad)).toThrow(/featureBits/);
+  });
+
   it('rejects a bad update without changing anything', () => {
     const model = trained(50);
     const snap = JSON.stringify(model.snapshot());

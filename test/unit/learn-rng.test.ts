@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { beta, gamma, normal, seededRng, type Rng } from '../../src/learn/index.js';
+import { beta, fillNormal, gamma, normal, seededRng, type Rng } from '../../src/learn/index.js';
 
 const N = 100_000;
 
@@ -72,6 +72,69 @@ describe('normal', () => {
     const { mean, variance } = moments(() => normal(a), 50_000);
     expect(Math.abs(mean)).toBeLessThan(0.02);
     expect(Math.abs(variance - 1)).toBeLessThan(0.035);
+  });
+});
+
+describe('normal: the ziggurat', () => {
+  /** Upper tail of N(0, 1), from erfc (Numerical Recipes' erfcc, relative error < 1.2e-7). */
+  const upper = (x: number): number => {
+    const z = Math.abs(x) / Math.SQRT2;
+    const t = 1 / (1 + 0.5 * z);
+    const poly =
+      -1.26551223 +
+      t *
+        (1.00002368 +
+          t *
+            (0.37409196 +
+              t *
+                (0.09678418 +
+                  t *
+                    (-0.18628806 +
+                      t *
+                        (0.27886807 +
+                          t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))))));
+    const erfc = t * Math.exp(-z * z + poly);
+    return x >= 0 ? erfc / 2 : 1 - erfc / 2;
+  };
+
+  it('puts the right mass in the body, the wedges and both tails (chi-square over 14 bins)', () => {
+    // Edges at 3.4426 (the base layer's edge, beyond which the tail sampler takes over) and in between.
+    const edges = [-Infinity, -4, -3.4426, -3, -2, -1.5, -1, -0.5, 0, 0.5, 1, 1.5, 2, 3, 3.4426, 4, Infinity];
+    const n = 2_000_000;
+    const out = new Float64Array(n);
+    fillNormal(seededRng(123), out, n);
+    const counts = new Array<number>(edges.length - 1).fill(0);
+    for (const x of out) {
+      let j = 0;
+      while (x >= edges[j + 1]!) j++;
+      counts[j]!++;
+    }
+    let chi2 = 0;
+    counts.forEach((c, j) => {
+      const expected = n * (upper(edges[j]!) - upper(edges[j + 1]!));
+      chi2 += (c - expected) ** 2 / expected;
+    });
+    // 15 degrees of freedom: P(chi2 > 37.7) = 0.001.
+    expect(chi2).toBeLessThan(37.7);
+  });
+
+  it('fillNormal draws exactly what as many normal() calls would', () => {
+    const a = seededRng(5);
+    const b = seededRng(5);
+    const out = new Float64Array(50_000);
+    fillNormal(a, out, out.length);
+    const one = Float64Array.from({ length: out.length }, () => normal(b));
+    expect(out).toEqual(one);
+    expect(a.next()).toBe(b.next());
+    // Also for generators that are not ours.
+    const inner = seededRng(6);
+    const foreign: Rng = { next: () => inner.next() };
+    const again = seededRng(6);
+    const twin: Rng = { next: () => again.next() };
+    const few = new Float64Array(1000);
+    fillNormal(foreign, few, 1000);
+    expect(few).toEqual(Float64Array.from({ length: 1000 }, () => normal(twin)));
+    expect(() => fillNormal(a, new Float64Array(2), 3)).toThrow(/fit/);
   });
 });
 

@@ -1,5 +1,13 @@
-import mjml2html from 'mjml';
+import type mjmlCompile from 'mjml';
 import { TemplateError } from '../render.js';
+
+/** mjml takes about a second to load: only workspaces with `.mjml` templates pay for it, once. */
+type Mjml2Html = typeof mjmlCompile;
+let loaded: Promise<Mjml2Html> | undefined;
+const mjml2html = (source: string, options: Parameters<Mjml2Html>[1]) => {
+  loaded ??= import('mjml').then((m) => m.default);
+  return loaded.then((compile) => compile(source, options));
+};
 
 /**
  * MJML compiled to responsive HTML. `soft` validation collects every problem, which we then refuse as a

@@ -68,7 +68,14 @@ export const registerImport = (program: Command, io: Io, setExit: (code: number)
       const config = loadConfigFile(opts.config);
       // Logs would mix with the summary on stdout: only warnings and errors, on stderr.
       const logger = pino({ level: 'warn' }, { write: (line: string) => io.stderr(line) });
-      const rt = await openRuntime({ config, db: opts.db, env: io.env, logger });
+      const rt = await openRuntime({
+        config,
+        db: opts.db,
+        env: io.env,
+        logger,
+        configFile: opts.config,
+        channels: false,
+      });
       let stop = false;
       void io.stopSignal.then(() => {
         stop = true;

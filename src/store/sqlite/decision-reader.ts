@@ -51,6 +51,16 @@ export const recentDecisions = async (db: Db, profileId: string, since: number):
     .where('d.profile_id', '=', profileId)
     .where('d.at', '>=', since)
     .where('d.action_id', 'is not', null)
+    .where(({ not, exists, selectFrom }) =>
+      not(
+        exists(
+          selectFrom('deliveries as x')
+            .select('x.seq')
+            .whereRef('x.id', '=', 'd.id')
+            .where('x.status', 'in', ['failed', 'cancelled']),
+        ),
+      ),
+    )
     .orderBy('d.at', 'desc')
     .orderBy('d.seq', 'desc')
     .execute();

@@ -36,6 +36,7 @@ export class HotReads {
            EXISTS (SELECT 1 FROM outcomes o WHERE o.decision_id = d.id AND o.kind IN ('goal', 'engagement')) AS responded
          FROM decisions d
          WHERE d.profile_id = ? AND d.at >= ? AND d.action_id IS NOT NULL
+           AND NOT EXISTS (SELECT 1 FROM deliveries x WHERE x.id = d.id AND x.status IN ('failed', 'cancelled'))
          ORDER BY d.at DESC, d.seq DESC`,
       ),
     };

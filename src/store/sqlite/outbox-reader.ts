@@ -35,6 +35,11 @@ export const deliveriesOf = async (db: Db, profileId: string): Promise<Delivery[
   return rows.map(toDelivery);
 };
 
+export const getDelivery = async (db: Db, id: string): Promise<Delivery | undefined> => {
+  const row = await db.selectFrom('deliveries').selectAll().where('id', '=', id).executeTakeFirst();
+  return row === undefined ? undefined : toDelivery(row);
+};
+
 export const dueTimers = async (db: Db, now: number, limit: number): Promise<Timer[]> => {
   const rows = await db
     .selectFrom('timers')

@@ -289,6 +289,10 @@ export class SqliteReader implements StoreReader {
     return outbox.dueDeliveries(this.db, now, limit);
   }
 
+  getDelivery(id: string): Promise<Delivery | undefined> {
+    return outbox.getDelivery(this.db, id);
+  }
+
   deliveriesOf(profileId: string): Promise<Delivery[]> {
     return outbox.deliveriesOf(this.db, profileId);
   }
