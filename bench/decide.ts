@@ -174,20 +174,24 @@ const setup = async () => {
     optionsScored = Math.min(optionsScored, scored.length + 1);
   }
   /** The options decide() scores for features `f`: doing nothing, then every action. */
-  const options = (f: SparseFeatures): DecideLib.Option[] => [
-    decideLib.scoreOption(null, model.posterior(domain.NOTHING, f), {
-      value: catalog.goalValue,
-      weight: 1,
-      cost: 0,
-    }),
-    ...catalog.actions.map((a) =>
-      decideLib.scoreOption(a.id, model.posterior(a.id, f), {
-        value: a.value,
-        weight: a.config.weight,
-        cost: a.config.cost,
+  const options = (f: SparseFeatures): DecideLib.Option[] => {
+    // As decide() does: every arm's posterior in one pass over the features.
+    const posteriors = model.posteriors(arms, f);
+    return [
+      decideLib.scoreOption(null, posteriors[0] as LearnLib.ArmPosterior, {
+        value: catalog.goalValue,
+        weight: 1,
+        cost: 0,
       }),
-    ),
-  ];
+      ...catalog.actions.map((a, i) =>
+        decideLib.scoreOption(a.id, posteriors[i + 1] as LearnLib.ArmPosterior, {
+          value: a.value,
+          weight: a.config.weight,
+          cost: a.config.cost,
+        }),
+      ),
+    ];
+  };
   return {
     catalog,
     catalogWith,
