@@ -1,19 +1,8 @@
-import { closeChannels, type ChannelEntry } from '../channels/index.js';
-import type { Channel } from '../domain/index.js';
-import type { Store } from '../store/index.js';
-import type { DecisionService, DecisionSettings } from './decision-service.js';
-import { Dispatcher } from './dispatcher.js';
+import { closeChannels } from '../channels/index.js';
+import { Dispatcher, type DispatcherDeps } from './dispatcher.js';
 import { Engine } from './engine.js';
 
-export interface LoopDeps {
-  store: Store;
-  decisions: DecisionService;
-  channels: ReadonlyMap<Channel, ChannelEntry>;
-  computedTraits: () => DecisionSettings['computedTraits'];
-  now: () => number;
-  newId: () => string;
-  random: () => number;
-  onError: (err: unknown, what: string) => void;
+export interface LoopDeps extends DispatcherDeps {
   /** How often due timers and deliveries are looked for; short, so a pause stops sends within a second. */
   intervalMs: number;
 }
