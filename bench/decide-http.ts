@@ -4,7 +4,7 @@ import type { Histogram } from 'hdr-histogram-js';
 import { PLACEMENTS, requestContext } from './decide-workspace.js';
 import { seededRng } from './events.js';
 import { jsonHeaders } from './ingest-http.js';
-import { latencyHistogram } from './load.js';
+import { latencyHistogram, onSchedule } from './load.js';
 import { cpuMeter, type CpuUse, type Server } from './servers.js';
 
 /**
@@ -109,6 +109,7 @@ export const openLoopDecide = (opts: {
       if (++finished === total) finish();
     };
     const fire = (due: number) => {
+      sent++;
       const body = opts.body();
       const started = performance.now();
       const req = request(
@@ -155,13 +156,7 @@ export const openLoopDecide = (opts: {
       });
       req.end(body);
     };
-    const start = performance.now();
-    const tick = () => {
-      const now = performance.now();
-      while (sent < total && start + sent * interval <= now) fire(start + sent++ * interval);
-      if (sent < total) setTimeout(tick, Math.max(0, start + sent * interval - performance.now()));
-    };
-    tick();
+    onSchedule(total, interval, fire);
   });
 };
 

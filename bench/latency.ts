@@ -1,7 +1,7 @@
 import { Agent, request } from 'node:http';
 import { TrackSource } from './events.js';
 import { jsonHeaders } from './ingest-http.js';
-import { latencyHistogram, percentilesMs, runLoad, type LoadResult } from './load.js';
+import { latencyHistogram, onSchedule, percentilesMs, runLoad, type LoadResult } from './load.js';
 import { cpuMeter, type CpuUse, type Server } from './servers.js';
 
 /**
@@ -69,6 +69,7 @@ export const runOpenLoop = (opts: {
       if (++finished === total) finish();
     };
     const fire = (due: number) => {
+      sent++;
       const body = opts.body();
       const started = performance.now();
       const req = request(
@@ -100,13 +101,7 @@ export const runOpenLoop = (opts: {
       });
       req.end(body);
     };
-    const start = performance.now();
-    const tick = () => {
-      const now = performance.now();
-      while (sent < total && start + sent * interval <= now) fire(start + sent++ * interval);
-      if (sent < total) setTimeout(tick, Math.max(0, start + sent * interval - performance.now()));
-    };
-    tick();
+    onSchedule(total, interval, fire);
   });
 };
 

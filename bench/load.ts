@@ -92,3 +92,18 @@ export const runLoad = (opts: LoadOptions): Promise<LoadResult> => {
     });
   });
 };
+
+/**
+ * Calls `fire(due)` `total` times on a fixed schedule, one every `interval` ms from now (open loop: a slow
+ * answer never delays the next request, and each is timed from when it was due).
+ */
+export const onSchedule = (total: number, interval: number, fire: (due: number) => void): void => {
+  const start = performance.now();
+  let sent = 0;
+  const tick = () => {
+    const now = performance.now();
+    while (sent < total && start + sent * interval <= now) fire(start + sent++ * interval);
+    if (sent < total) setTimeout(tick, Math.max(0, start + sent * interval - performance.now()));
+  };
+  tick();
+};
