@@ -3,8 +3,10 @@ import type { DecideHttpRun, DecideStoreCheck } from './decide-http.js';
 import type { ImportRun, StoreCounts } from './import.js';
 import type { AppendCheck, IngestRun, Verification } from './ingest-http.js';
 import type { LatencyRun } from './latency.js';
+import type { LoopFigure, LoopRun, LoopStages } from './loop.js';
 import type { ProfileSummary } from './profile.js';
 import type { CpuUse } from './servers.js';
+import type { TimersFigure } from './timers.js';
 
 /** Everything a run measured; written to bench/out/results.json as is. */
 export interface Results {
@@ -52,6 +54,14 @@ export interface Results {
     bare: DecideHttpRun;
     store: DecideStoreCheck;
   };
+  /** Figure 6: the orchestration loop end to end (bench/loop.ts), beside ingest alone. */
+  loop?: LoopFigure;
+  /** With --profile: the server under --cpu-prof during one more closed-loop run (not a figure). */
+  loopProfile?: ProfileSummary;
+  /** The same profile's measured window, by stage of the loop. */
+  loopStages?: LoopStages;
+  /** Figure 7: the durable timer store (bench/timers.ts), beside bare SQLite tables. */
+  timers?: TimersFigure;
   failures: string[];
 }
 
@@ -325,6 +335,128 @@ export const formatSummary = (r: Results): string => {
         `${n0(st.profiles)} profiles -> ${verdict(st.ok)}`,
     );
   }
+  if (r.loop) {
+    const l = r.loop;
+    const s = l.sustainable;
+    const b = l.baseline;
+    const t = l.atTarget;
+    const lag = (x: LoopRun) => `${ms(x.lag.p50)} / ${ms(x.lag.p99)}`;
+    const flow = (x: LoopRun) =>
+      `${n0(x.triggersPerSec)} / ${n0(x.decisionsPerSec)} / ${n0(x.deliveriesPerSec)}`;
+    rows.push([
+      '6. loop: events/s it keeps up with',
+      n0(l.sustainableEventsPerSec),
+      `ingest only ${n0(b.eventsPerSec)}`,
+      pct(l.ratio),
+      `>= ${n0(l.target)}/s, 1 in ${l.triggerEvery} triggers`,
+      verdict(l.targetMet),
+    ]);
+    rows.push([
+      '   closed loop: events/s accepted',
+      n0(s.eventsPerSec),
+      n0(b.eventsPerSec),
+      pct(s.eventsPerSec / b.eventsPerSec),
+      '',
+      '',
+    ]);
+    rows.push(['   triggers / decisions / deliveries per s', flow(s), '', '', '', '']);
+    rows.push(['   lag ack -> webhook p50 / p99', lag(s), '', '', `<= ${s.lagBound ?? '?'} s (gate)`, '']);
+    rows.push([
+      '   senders waiting on the loop',
+      pct(s.waitingShare),
+      '',
+      '',
+      '',
+      l.loopLimited ? 'loop-bound' : 'ingest-bound',
+    ]);
+    rows.push(['   server CPU per event', us(s.serverUsPerEvent), us(b.serverUsPerEvent), '', '', '']);
+    rows.push(['   server CPU use (cores)', cores(s.cpu), cores(b.cpu), '', '', '']);
+    const paced = (x: LoopRun, label: string) => {
+      rows.push([
+        `   paced ${n0(x.rate ?? 0)}/s${label}: events/s accepted`,
+        n0(x.eventsPerSec),
+        '',
+        pct(x.eventsPerSec / (x.rate ?? 1)),
+        'keeps up',
+        x.keepsUp ? 'yes' : 'NO',
+      ]);
+      rows.push(['     triggers / decisions / deliveries per s', flow(x), '', pct(x.deliveredShare), '', '']);
+      rows.push([`     lag p50 / p99${x.drained ? '' : ' (delivered only)'}`, lag(x), '', '', '', '']);
+    };
+    paced(t, ' (target)');
+    if (l.belowTarget) paced(l.belowTarget, ' (80% of sustainable)');
+    const runs = [s, t, ...(l.belowTarget ? [l.belowTarget] : [])];
+    notes.push(
+      `loop: ${l.eventsPerBatch} events per /v1/batch, every ${l.triggerEvery}th a Checkout Started (3 message actions, weight 5, ` +
+        `webhooks to a receiver in the bench process); lag = webhook arrival - batch ack, per triggering event acknowledged ` +
+        `during the run (drain included). Closed loop: ${s.connections ?? 0} connections, ingest held back while ` +
+        `undelivered events exceed ${s.lagBound ?? 0} s of the loop's recent delivery rate. This disk: ` +
+        `${n0(l.commits.commitsPerSec)} durable 1-row commits/s (${ms(l.commits.msPerCommit)} each, WAL + synchronous=FULL); ` +
+        `the dispatcher commits once per delivery, so with storage.synchronous full that bounds deliveries/s.`,
+    );
+    for (const x of runs) {
+      const deliveries = Object.entries(x.store.deliveries)
+        .map(([k, v]) => `${k} ${n0(v)}`)
+        .join(', ');
+      const timers = Object.entries(x.store.timers)
+        .map(([k, v]) => `${k} ${n0(v)}`)
+        .join(', ');
+      notes.push(
+        `loop ${x.kind}${x.rate === undefined ? '' : ` ${n0(x.rate)}/s`}: ${x.seconds.toFixed(1)} s, ` +
+          `${pct(x.actionShare)} of decisions chose a message; backlog at the end ${n0(x.backlogAtEnd)} ` +
+          `(${x.drained ? `drained in ${x.drainSeconds.toFixed(1)} s` : 'too large to wait for'}), never delivered ${n0(x.undelivered)}` +
+          `${x.skipped > 0 ? `, ${n0(x.skipped)} batches skipped (64 in flight)` : ''}; batch ack p50 ${ms(x.ack.p50)} p99 ${ms(x.ack.p99)}; ` +
+          `receiver: ${n0(x.tracker.deliveries)} deliveries (${x.tracker.duplicates} repeated, ${x.tracker.unmatched} unmatched); ` +
+          `in SQLite: ${n0(x.store.events)} events, ${n0(x.store.decisions)} decisions (${n0(x.store.decisionsWithAction)} with a message), ` +
+          `deliveries ${deliveries || 'none'}, timers ${timers || 'none'}; server ${cores(x.cpu)} cores, ${us(x.serverUsPerEvent)}/event`,
+      );
+    }
+  }
+  if (r.timers) {
+    const t = r.timers;
+    const { store, bare, 'bare-schema': schema } = t.runs;
+    const per = (x: number) => `${n0(x)}/s`;
+    rows.push([
+      `7. timers: fire (due 1000 + delete), timers/s`,
+      per(store.fire.perSec),
+      `bare SQLite ${per(bare.fire.perSec)}`,
+      pct(store.fire.perSec / bare.fire.perSec),
+      '',
+      '',
+    ]);
+    rows.push([
+      `   insert ${n0(t.timers)} (10k per tx), timers/s`,
+      per(store.insert.perSec),
+      per(bare.insert.perSec),
+      pct(store.insert.perSec / bare.insert.perSec),
+      '',
+      '',
+    ]);
+    rows.push([
+      "   bare with the store's schema: fire / insert",
+      '',
+      `${per(schema.fire.perSec)} / ${per(schema.insert.perSec)}`,
+      `${pct(store.fire.perSec / schema.fire.perSec)} / ${pct(store.insert.perSec / schema.insert.perSec)}`,
+      '',
+      '',
+    ]);
+    rows.push([
+      '   peak RSS (VmHWM)',
+      `${store.peakRssMb.toFixed(0)} MB`,
+      `${bare.peakRssMb.toFixed(0)} MB`,
+      '',
+      '',
+      '',
+    ]);
+    notes.push(
+      `timers: due times random over the hour before now; fired ${n0(store.fired)} / ${n0(bare.fired)} / ${n0(schema.fired)} ` +
+        `(store / bare / store's schema) in ${store.fire.seconds.toFixed(1)} / ${bare.fire.seconds.toFixed(1)} / ${schema.fire.seconds.toFixed(1)} s ` +
+        `(limit ${t.fireSeconds} s), reads ${pct(store.fireReadSeconds / store.fire.seconds)} / ${pct(bare.fireReadSeconds / bare.fire.seconds)} / ` +
+        `${pct(schema.fireReadSeconds / schema.fire.seconds)} of it; left ${n0(store.left)} / ${n0(bare.left)} / ${n0(schema.left)}; ` +
+        `files after insert ${store.fileMbAfterInsert.toFixed(0)} / ${bare.fileMbAfterInsert.toFixed(0)} / ${schema.fileMbAfterInsert.toFixed(0)} MB; ` +
+        `payload ${n0(store.payloadBytes)} B; RSS after insert ${store.insert.peakRssMb.toFixed(0)} / ${bare.insert.peakRssMb.toFixed(0)} / ${schema.insert.peakRssMb.toFixed(0)} MB`,
+    );
+  }
   const warnings = [
     r.ingest && noise('the pathwise batch run', r.ingest.pathwise.cpu),
     r.ingest && noise('the bare batch run', r.ingest.bare.cpu),
@@ -334,6 +466,11 @@ export const formatSummary = (r: Results): string => {
     r.decide && noise('the in-process decide run', r.decide.cpu),
     r.decideHttp && noise('the pathwise /v1/decide run', r.decideHttp.pathwise.cpu),
     r.decideHttp && noise('the bare /v1/decide run', r.decideHttp.bare.cpu),
+    r.loop && noise('the ingest-only loop baseline', r.loop.baseline.cpu),
+    r.loop && noise('the closed-loop orchestration run', r.loop.sustainable.cpu),
+    r.loop && noise('the orchestration run at the target rate', r.loop.atTarget.cpu),
+    r.timers && noise('the timer store run', r.timers.runs.store.cpu),
+    r.timers && noise('the bare timer table run', r.timers.runs.bare.cpu),
     r.machine.distRebuiltDuringRun === true
       ? 'WARNING: dist/ was rebuilt while the benchmarks ran: the figures may mix two builds'
       : undefined,
@@ -351,3 +488,11 @@ export const formatSummary = (r: Results): string => {
   if (r.failures.length > 0) out.push('', 'FAILURES:', ...r.failures.map((f) => `  - ${f}`));
   return out.join('\n');
 };
+
+/** With --profile: where the server's main thread spent the closed-loop run, by stage of the loop. */
+export const formatLoopStages = (p: LoopStages): string =>
+  [
+    `Server main thread during the closed-loop orchestration run (${(p.windowMs / 1000).toFixed(1)} s measured, ` +
+      `${(p.busyMs / 1000).toFixed(1)} s busy; SQLite and fsync count for the code that ran the statement):`,
+    ...p.stages.map((s) => `  ${pct(s.share).padStart(6)}  ${s.stage}`),
+  ].join('\n');

@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, platform, release, totalmem } from 'node:os';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -8,8 +8,9 @@ import { createDecideWorkspace } from './decide-workspace.js';
 import { runImport } from './import.js';
 import { assertAll2xx, checkAppend, runIngest, verifyIngest, type IngestOptions } from './ingest-http.js';
 import { runLatency } from './latency.js';
+import { loopStages, profileLoop, runLoopFigure, TARGET_EVENTS_PER_SEC } from './loop.js';
 import { formatProfile, summariseProfile, type ProfileSummary } from './profile.js';
-import { formatSummary, type Results } from './report.js';
+import { formatLoopStages, formatSummary, type Results } from './report.js';
 import { countStore } from './import.js';
 import {
   killAllChildren,
@@ -20,14 +21,15 @@ import {
   stopChild,
   type Server,
 } from './servers.js';
+import { runTimers } from './timers.js';
 import { createWorkspace, removeAllWorkspaces, type Workspace } from './workspace.js';
 
 /**
- * `npm run bench [-- --quick] [-- --only ingest,import,latency,decide,decide-http] [-- --profile]`: the
+ * `npm run bench [-- --quick] [-- --only ingest,import,latency,decide,decide-http,loop,timers] [-- --profile]`: the
  * figures Pathwise reports, each beside its baseline measured in the same run. See bench/README.md.
  */
 
-const FIGURES = ['ingest', 'import', 'latency', 'decide', 'decide-http'] as const;
+const FIGURES = ['ingest', 'import', 'latency', 'decide', 'decide-http', 'loop', 'timers'] as const;
 type Figure = (typeof FIGURES)[number];
 
 const { values } = parseArgs({
@@ -63,6 +65,12 @@ const settings = {
   decideRate: 1000,
   decideUsers: 10_000,
   decideActions: 10,
+  /** Figure loop: the closed-loop run holds ingest back while the loop lags more than this, s. */
+  loopLagBound: 2,
+  loopTarget: TARGET_EVENTS_PER_SEC,
+  /** Figure timers: pending timers inserted, and the longest the firing phase runs, s. */
+  timers: quick ? 200_000 : 1_000_000,
+  timerFireSeconds: quick ? 10 : 30,
   profile: values.profile ?? false,
   synchronous: sync ?? 'default (full)',
 };
@@ -287,6 +295,63 @@ const decideHttpFigure = async (ws: Workspace): Promise<void> => {
   if (!store.ok) throw new Error(`pathwise /v1/decide: the store does not add up ${JSON.stringify(store)}`);
 };
 
+const loopFigure = async (ws: Workspace): Promise<void> => {
+  const opts = {
+    ws,
+    seconds,
+    warmupSeconds: settings.warmupSeconds,
+    connections: settings.connections,
+    lagBound: settings.loopLagBound,
+    seed: 6,
+    log,
+  };
+  log(
+    `loop: ingest-only baseline, then the loop closed (lag bound ${opts.lagBound} s), paced at ` +
+      `${settings.loopTarget}/s, and (if that falls behind) paced at 80% of the sustainable rate; ${opts.warmupSeconds}+${seconds} s each`,
+  );
+  const figure = await runLoopFigure({ ...opts, runTag: `${runTag}o` });
+  results.loop = figure;
+  if (settings.profile) {
+    // Before the checks below, so a failing run still gets its profile.
+    const dir = join(OUT, `prof-loop-${runTag}`);
+    mkdirSync(dir, { recursive: true });
+    log(`loop: the closed-loop run once more with pathwise serve under --cpu-prof (not a reported figure)`);
+    const run = await profileLoop({ ...opts, runTag: `${runTag}q`, cpuProfDir: dir });
+    const file = largestProfile(dir);
+    const [from, to] = run.profileWindowMs ?? [0, Infinity];
+    results.loopProfile = summariseProfile(file, 15);
+    results.loopStages = loopStages(file, from, to, (f) => readFileSync(f, 'utf8'));
+  }
+  const bad = [figure.baseline, figure.sustainable, figure.atTarget, figure.belowTarget]
+    .filter((r) => r !== undefined)
+    .map((r) => ({ kind: r.kind, failed: r.load.non2xx + r.load.errors + r.warmup.non2xx + r.warmup.errors }))
+    .filter((r) => r.failed > 0);
+  if (bad.length > 0) throw new Error(`loop: failed /v1/batch requests ${JSON.stringify(bad)}`);
+  if (figure.sustainable.tracker.deliveries === 0)
+    throw new Error('loop: no webhook arrived at the receiver (is dist/ built with the engine loop?)');
+  if (figure.sustainable.tracker.unmatched > 0)
+    throw new Error(`loop: ${figure.sustainable.tracker.unmatched} webhooks named no event the bench sent`);
+};
+
+const timersFigure = async (ws: Workspace): Promise<void> => {
+  log(
+    `timers: ${settings.timers.toLocaleString('en-US')} timers inserted, then fired for up to ${settings.timerFireSeconds} s: ` +
+      `bare table, bare table with the store's schema, then the store`,
+  );
+  const t = await runTimers({
+    dir: ws.dir,
+    timers: settings.timers,
+    fireSeconds: settings.timerFireSeconds,
+    log,
+  });
+  results.timers = t;
+  const wrong = Object.values(t.runs).filter(
+    (r) => r.fired + r.left !== t.timers || r.insert.rows !== t.timers,
+  );
+  if (wrong.length > 0)
+    throw new Error(`timers: fired + left != inserted for ${wrong.map((r) => r.mode).join(', ')}`);
+};
+
 const newWorkspace = () => createWorkspace(sync === undefined ? {} : { synchronous: sync });
 
 const steps: Array<[Figure | 'profile', (ws: Workspace) => Promise<void>, () => Workspace]> = [
@@ -295,9 +360,11 @@ const steps: Array<[Figure | 'profile', (ws: Workspace) => Promise<void>, () => 
   ['latency', latencyFigure, newWorkspace],
   ['decide', decideFigure, newWorkspace],
   ['decide-http', decideHttpFigure, () => createDecideWorkspace(settings.decideActions)],
+  ['loop', loopFigure, newWorkspace],
+  ['timers', timersFigure, newWorkspace],
 ];
-// The batch run's profile comes with ingest (or alone); the decide figures profile their own runs.
-if (settings.profile && (wants('ingest') || !(wants('decide') || wants('decide-http'))))
+// The batch run's profile comes with ingest (or alone); the decide and loop figures profile their own runs.
+if (settings.profile && (wants('ingest') || !(wants('decide') || wants('decide-http') || wants('loop'))))
   steps.push(['profile', profileRun, newWorkspace]);
 
 let exitCode = 0;
@@ -331,6 +398,11 @@ if (results.decideProfile)
 if (results.decideHttpProfile)
   process.stdout.write(
     `\n${retitled(results.decideHttpProfile, 'CPU profile of the Pathwise server during the /v1/decide run')}\n`,
+  );
+if (results.loopStages) process.stdout.write(`\n${formatLoopStages(results.loopStages)}\n`);
+if (results.loopProfile)
+  process.stdout.write(
+    `\n${retitled(results.loopProfile, 'CPU profile of the Pathwise server during the closed-loop orchestration run')}\n`,
   );
 process.stdout.write(`\nresults: bench/out/results.json\n`);
 process.exit(exitCode);
