@@ -10,6 +10,7 @@ import { computedValues } from '../profiles/index.js';
 import type { Store, StoreWriter } from '../store/index.js';
 import type { DecisionService, DecisionSettings } from './decision-service.js';
 import { responseWindowTimer } from './engine.js';
+import { GroupWriter } from './group-writer.js';
 
 export interface DispatcherDeps {
   store: Store;
@@ -59,7 +60,11 @@ export class Dispatcher {
   /** Deliveries being sent now: a slow provider holds only its own sends, never the next tick's. */
   private readonly inFlight = new Set<string>();
 
-  constructor(private readonly deps: DispatcherDeps) {}
+  private readonly records: GroupWriter<(w: StoreWriter) => Promise<void>, void>;
+
+  constructor(private readonly deps: DispatcherDeps) {
+    this.records = new GroupWriter(deps.store, (w, write) => write(w));
+  }
 
   /** Starts every due delivery not already in flight (up to a bound) and resolves when those are recorded. */
   async tick(): Promise<number> {
@@ -126,7 +131,8 @@ export class Dispatcher {
       });
     }
     const now = this.deps.now();
-    await this.deps.store.write(async (w) => {
+    // Grouped with the other sends that finish meanwhile: one durable commit for many receipts.
+    await this.records.submit(async (w) => {
       const current = await w.getDelivery(d.id);
       // Cancelled while it was being sent (a conversion, a pause): keep the cancellation, the send is history.
       if (current === undefined || current.status !== 'pending') return;
