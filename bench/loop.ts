@@ -692,8 +692,8 @@ const oneRun = async (opts: RunOptions): Promise<LoopRun> => {
 
 /**
  * What one durable commit costs on this disk: 1-row transactions into a WAL database with synchronous = FULL
- * (the product default), back to back for `seconds`, in this process. The dispatcher commits once per delivery,
- * so with `full` this bounds deliveries/s.
+ * (the product default), back to back for `seconds`, in this process: what each group commit of decisions,
+ * delivery receipts or events pays.
  */
 export const commitProbe = (dir: string, seconds = 2): { commitsPerSec: number; msPerCommit: number } => {
   const file = `${dir}/commit-probe.db`;

@@ -392,7 +392,7 @@ export const formatSummary = (r: Results): string => {
         `during the run (drain included). Closed loop: ${s.connections ?? 0} connections, ingest held back while ` +
         `undelivered events exceed ${s.lagBound ?? 0} s of the loop's recent delivery rate. This disk: ` +
         `${n0(l.commits.commitsPerSec)} durable 1-row commits/s (${ms(l.commits.msPerCommit)} each, WAL + synchronous=FULL); ` +
-        `the dispatcher commits once per delivery, so with storage.synchronous full that bounds deliveries/s.`,
+        `decisions, delivery receipts and events each share group commits.`,
     );
     for (const x of runs) {
       const deliveries = Object.entries(x.store.deliveries)
