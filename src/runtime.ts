@@ -56,10 +56,10 @@ export interface Runtime {
    * config stays. Returns the issues, or which changed sections need a restart to apply.
    */
   /** Re-reads the config file (SIGHUP, `POST /v1/admin/config/reload`) and applies it like `reconfigure`. */
-  reloadConfig(): ReloadResult;
+  reloadConfig(): Promise<ReloadResult>;
   /** Starts the background sweeps `serve` runs (segment refresh, settling decisions whose window ended). */
   startBackground(): void;
-  reconfigure(text: string): ReloadResult;
+  reconfigure(text: string): Promise<ReloadResult>;
   close(): Promise<void>;
 }
 
@@ -261,10 +261,21 @@ export const openRuntime = async (opts: RuntimeOptions): Promise<Runtime> => {
     batchSize: config.segmentRefresh.batchSize,
     onError: (err) => logger.error({ err }, 'segment refresh failed; will retry at the next interval'),
   });
-  const reconfigure = (text: string): ReloadResult => {
+  const reconfigure = async (text: string): Promise<ReloadResult> => {
     const parsed = parseConfig(text);
     if (!parsed.ok) return { ok: false, issues: parsed.issues };
     const next = parsed.config;
+    // The new actions' templates, with the channels running now (a channel change applies at restart).
+    const problems = delivering ? await checkActionTemplates(next.actions, current.channels, configDir) : [];
+    if (problems.length > 0) {
+      return {
+        ok: false,
+        issues: problems.map((p) => {
+          const colon = p.indexOf(': ');
+          return { path: p.slice(0, colon), message: p.slice(colon + 2) };
+        }),
+      };
+    }
     const restartNeeded = RESTART_SECTIONS.filter(
       (k) => JSON.stringify(next[k]) !== JSON.stringify(current[k]),
     ).map(String);
@@ -308,7 +319,7 @@ export const openRuntime = async (opts: RuntimeOptions): Promise<Runtime> => {
       );
     },
     reconfigure,
-    reloadConfig: () => {
+    reloadConfig: async () => {
       if (opts.configFile === undefined) {
         return {
           ok: false,

@@ -30,7 +30,7 @@ export interface ServerDeps {
   logger: Logger;
   limits: { maxEventBytes: number; maxBatchBytes: number };
   /** Re-reads the config file; absent when the server was not started from one. */
-  reloadConfig?: () => ReloadResult;
+  reloadConfig?: () => Promise<ReloadResult>;
 }
 
 /** Builds the HTTP server (not listening): fastify with every route, error mapping and metrics. */

@@ -282,7 +282,7 @@ describe('contact policy over the decision log, and config changes at run time',
 
   it('a config with errors is refused as a whole; a valid one applies (kill switch, paused action)', async () => {
     h = await startHarness(config());
-    const refused = h.rt.reconfigure('actions:\n  - id: x\n    channel: fax\n');
+    const refused = await h.rt.reconfigure('actions:\n  - id: x\n    channel: fax\n');
     expect(refused.ok).toBe(false);
     if (!refused.ok) expect(refused.issues.some((i) => i.path.startsWith('actions[0].channel'))).toBe(true);
     expect((await decideFor({ anonymousId: 'k1' })).mode).not.toBe('kill-switch');
@@ -294,14 +294,14 @@ describe('contact policy over the decision log, and config changes at run time',
         ...decisioning,
         ...over,
       });
-    const applied = h.rt.reconfigure(text({ policy: { killSwitch: true } }));
+    const applied = await h.rt.reconfigure(text({ policy: { killSwitch: true } }));
     expect(applied).toEqual({ ok: true, restartNeeded: [] });
     const killed = await decideFor({ anonymousId: 'k2' });
     expect(killed.mode).toBe('kill-switch');
     expect(killed.action).toBeNull();
 
     const paused = decisioning.actions.map((a) => (a.id === 'banner_a' ? { ...a, status: 'paused' } : a));
-    expect(h.rt.reconfigure(text({ actions: paused })).ok).toBe(true);
+    expect((await h.rt.reconfigure(text({ actions: paused }))).ok).toBe(true);
     const d = await decideFor({ anonymousId: 'k3' });
     const logged = (await get(`/v1/decisions/${d.decisionId}`)).body;
     expect(logged.explanation.candidates[0]).toMatchObject({

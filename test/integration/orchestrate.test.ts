@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
 import { fixedClock, NOTHING, type Clock } from '../../src/domain/index.js';
 import { verifySignature } from '../../src/channels/index.js';
 import { basic, bearer, startHarness, testConfig, type Harness } from '../helpers/harness.js';
@@ -197,6 +198,30 @@ describe('the live loop: signal → decision → delivery → response window �
     const { h } = await setup();
     await track('u5', 'Signed Up', {}, T0 - 2 * HOUR);
     expect(await h.rt.store.read.countTimers()).toBe(0);
+  });
+});
+
+describe('templates are checked when the config is loaded, not at send time', () => {
+  it('a reload whose new action has a broken template is refused, and the running config stays', async () => {
+    const { h } = await setup();
+    const text = stringify({
+      sources: [{ name: 'web', writeKey: 'wk_test_web_key' }],
+      goal: { event: 'Order Completed' },
+      channels: { sms: hook(rx!.url('/sms')) },
+      actions: [
+        {
+          id: 'sms_broken',
+          channel: 'sms',
+          status: 'approved',
+          trigger: { events: ['Signed Up'] },
+          content: { payload: { text: 'Hi {% if %}' } },
+        },
+      ],
+    });
+    const r = await h.rt.reconfigure(text);
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.issues[0]?.path).toBe('actions[0].content.payload.text');
+    expect(h.rt.decisions.current.byId.has('sms_welcome')).toBe(true);
   });
 });
 

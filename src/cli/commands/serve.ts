@@ -38,19 +38,19 @@ export const registerServe = (program: Command, io: Io): void => {
           );
           rt.startBackground();
           // SIGHUP re-reads the config file: a valid one applies its decisioning sections, an invalid one changes nothing.
-          const reload = () => {
-            const r = rt.reloadConfig();
-            if (r.ok) {
-              rt.logger.info({ restartNeeded: r.restartNeeded }, `config reloaded from ${opts.config}`);
-              rt.oversight
-                .record('sighup', 'config.reload', '*', { restartNeeded: r.restartNeeded })
-                .catch((err: unknown) => rt.logger.error({ err }, 'could not audit the config reload'));
-            } else
-              rt.logger.error(
-                { issues: r.issues.map(formatIssue) },
-                `config reload refused: ${r.issues.length} problem(s); the running config stays`,
-              );
-          };
+          const reload = () =>
+            void rt.reloadConfig().then((r) => {
+              if (r.ok) {
+                rt.logger.info({ restartNeeded: r.restartNeeded }, `config reloaded from ${opts.config}`);
+                rt.oversight
+                  .record('sighup', 'config.reload', '*', { restartNeeded: r.restartNeeded })
+                  .catch((err: unknown) => rt.logger.error({ err }, 'could not audit the config reload'));
+              } else
+                rt.logger.error(
+                  { issues: r.issues.map(formatIssue) },
+                  `config reload refused: ${r.issues.length} problem(s); the running config stays`,
+                );
+            });
           process.on('SIGHUP', reload);
           try {
             await io.stopSignal;

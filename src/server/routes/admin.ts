@@ -26,7 +26,7 @@ const parse = <S extends z.ZodType>(schema: S, raw: unknown): z.output<S> => {
 /** Admin operations (admin key): config reload, pausing actions, the kill switch, the audit log. */
 export const adminRoutes = (
   app: FastifyInstance,
-  deps: { keys: Keys; oversight: Oversight; reloadConfig?: () => ReloadResult },
+  deps: { keys: Keys; oversight: Oversight; reloadConfig?: () => Promise<ReloadResult> },
 ): void => {
   const actor = 'admin-key';
   app.post('/v1/admin/actions/:id/pause', async (req) => {
@@ -49,7 +49,7 @@ export const adminRoutes = (
 
   app.post('/v1/admin/config/reload', async (req, reply) => {
     checkAdmin(deps.keys, req.headers.authorization);
-    const r = deps.reloadConfig?.() ?? {
+    const r = (await deps.reloadConfig?.()) ?? {
       ok: false as const,
       issues: [{ path: '', message: 'this server was not started from a config file' }],
     };
