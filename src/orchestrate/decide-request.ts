@@ -32,8 +32,8 @@ export type DecideBody = z.output<typeof decideBodySchema> & { context: JsonObje
 
 /** `POST /v1/decisions/:id/outcome`: explicit feedback from a website or app. */
 export const outcomeBodySchema = z.strictObject({
-  /** `conversion` (the goal), the name of an engagement signal (`click`, `open`), or `dismiss`. */
-  type: z.string({ error: 'required: conversion, dismiss or an engagement name' }).min(1),
+  /** `impression` (the content was shown), `conversion` (the goal), `dismiss`, or an engagement name (`click`). */
+  type: z.string({ error: 'required: impression, conversion, dismiss or an engagement name' }).min(1),
   /** The goal's value for a conversion; defaults to the goal's value. */
   value: z.number({ error: 'must be a number' }).nonnegative('must not be negative').optional(),
   /** Makes retries safe: the same messageId is recorded once. */

@@ -1,11 +1,38 @@
 import type { GoalConfig } from '../config/index.js';
-import type { Outcome } from '../domain/index.js';
+import { INTERNAL_SOURCE, type Outcome } from '../domain/index.js';
 import { engagementReward } from '../learn/index.js';
 import type { Store } from '../store/index.js';
 import { PathwiseError } from '../errors.js';
 import { outcomeBodySchema, parseBody } from './decide-request.js';
 import { settleExpired } from './rewards.js';
 import type { Learner } from './learner.js';
+
+/** Impressions are `Placement Viewed`; clicks, conversions and dismissals `Decision Feedback` with their type. */
+export const PLACEMENT_VIEWED = 'Placement Viewed';
+export const DECISION_FEEDBACK = 'Decision Feedback';
+
+const feedbackEvent = (
+  profileId: string,
+  decisionId: string,
+  body: { type: string; value?: number },
+  cause: string,
+  now: number,
+) => ({
+  messageId: `feedback:${cause}:${decisionId}:${body.type}`,
+  source: INTERNAL_SOURCE,
+  type: 'track' as const,
+  event: body.type === 'impression' ? PLACEMENT_VIEWED : DECISION_FEEDBACK,
+  timestamp: now,
+  receivedAt: now,
+  properties: {
+    decisionId,
+    ...(body.type === 'impression' ? {} : { type: body.type }),
+    ...(body.value === undefined ? {} : { value: body.value }),
+  },
+  traits: {},
+  context: {},
+  profileId,
+});
 
 export type OutcomeResult =
   | { status: 'recorded'; decisionId: string; resolved: boolean }
@@ -34,8 +61,9 @@ export class OutcomeService {
     const body = parseBody(outcomeBodySchema, raw, 'PW_ERR_OUTCOME_INVALID');
     const goal = this.goal;
     const engagement = goal?.engagement.find((e) => e.name === body.type);
-    if (body.type !== 'conversion' && body.type !== 'dismiss' && engagement === undefined) {
-      const names = ['conversion', 'dismiss', ...(goal?.engagement.map((e) => e.name) ?? [])];
+    const builtIn = ['conversion', 'dismiss', 'impression'];
+    if (!builtIn.includes(body.type) && engagement === undefined) {
+      const names = [...builtIn, ...(goal?.engagement.map((e) => e.name) ?? [])];
       throw new PathwiseError(
         'PW_ERR_OUTCOME_INVALID',
         `type: "${body.type}" is not one of ${names.join(', ')}`,
@@ -49,6 +77,12 @@ export class OutcomeService {
     const result = await this.deps.store.write(async (w): Promise<OutcomeResult> => {
       const d = await w.getDecision(decisionId);
       if (d === undefined) throw new PathwiseError('PW_ERR_DECISION_NOT_FOUND', JSON.stringify(decisionId));
+      // Every report is an event on the customer's timeline (once per messageId), whatever it earns.
+      const event = feedbackEvent(d.profileId, decisionId, body, cause, now);
+      if (await w.hasMessage(event.source, event.messageId)) return { status: 'duplicate', decisionId };
+      await w.appendEvent(event);
+      // An impression earns nothing by itself: it says the content was seen.
+      if (body.type === 'impression') return { status: 'recorded', decisionId, resolved: false };
       if (d.resolution !== undefined) return { status: 'already-resolved', decisionId };
       let outcome: Outcome;
       if (body.type === 'conversion') {

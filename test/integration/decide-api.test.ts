@@ -214,7 +214,11 @@ describe('outcomes and learning', () => {
     const bad = await post(url, { type: 'purchase' });
     expect(bad.statusCode).toBe(400);
     expect(bad.json()).toMatchObject({ code: 'PW_ERR_OUTCOME_INVALID', field: 'type' });
-    expect(bad.json().message).toContain('conversion, dismiss, click');
+    expect(bad.json().message).toContain('conversion, dismiss, impression, click');
+    expect((await post(url, { type: 'impression', messageId: 'view-1' })).json()).toMatchObject({
+      status: 'recorded',
+      resolved: false,
+    });
     expect((await post(url, { type: 'click', messageId: 'c1' })).json()).toMatchObject({
       status: 'recorded',
     });
@@ -231,6 +235,14 @@ describe('outcomes and learning', () => {
       value: 12,
     });
     expect((await post('/v1/decisions/nope/outcome', { type: 'click' })).statusCode).toBe(404);
+    // Every report is on the customer's timeline: the impression, the click, the conversion and the dismissal.
+    const timeline = await get(`/v1/profiles/${d.profileId}/timeline?limit=20`);
+    const reports = timeline.body.items
+      .filter((i: { kind: string }) => i.kind === 'event')
+      .map((i: { event: { event: string; properties: { type?: string } } }) =>
+        i.event.event === 'Placement Viewed' ? 'viewed' : i.event.properties.type,
+      );
+    expect(reports).toEqual(['dismiss', 'conversion', 'click', 'viewed']);
   });
 
   it('what the model learned survives a restart, from a snapshot or by replaying the reward log', async () => {
