@@ -414,48 +414,29 @@ describe('thompsonDistribution skips only draws that cannot win', () => {
   it('breaks ties toward the option listed first, as drawing in order does', () => {
     // Both saturate at σ = 1: equal priorities every draw, within a group and across groups.
     const sure = logit(800, 1e-6);
-    expect(
-      thompsonDistribution(
-        make([
-          [sure, { value: 1, weight: 1, cost: 0 }],
-          [sure, { value: 1, weight: 1, cost: 0 }],
-        ]),
-        50,
-        seededRng(1),
-      ),
-    ).toEqual([1, 0]);
-    expect(
-      thompsonDistribution(
-        make([
-          [sure, { value: 1, weight: 1, cost: 0 }],
-          [sure, { value: 2, weight: 1, cost: 1 }],
-        ]),
-        50,
-        seededRng(1),
-      ),
-    ).toEqual([1, 0]);
-    // The later option has the higher ceiling (visited first) but only ties: the first still wins.
     const half = logit(0, 0); // σ(0) = 0.5 exactly: priority 2 × 0.5 = 1
-    expect(
-      thompsonDistribution(
-        make([
-          [sure, { value: 1, weight: 1, cost: 0 }],
-          [half, { value: 2, weight: 1, cost: 0 }],
-        ]),
-        50,
-        seededRng(1),
-      ),
-    ).toEqual([1, 0]);
-    expect(
-      thompsonDistribution(
-        make([
-          [half, { value: 2, weight: 1, cost: 0 }],
-          [sure, { value: 1, weight: 1, cost: 0 }],
-        ]),
-        50,
-        seededRng(1),
-      ),
-    ).toEqual([1, 0]);
+    const one = { value: 1, weight: 1, cost: 0 };
+    const cases: Array<Parameters<typeof make>[0]> = [
+      [
+        [sure, one],
+        [sure, one],
+      ],
+      [
+        [sure, one],
+        [sure, { value: 2, weight: 1, cost: 1 }],
+      ],
+      // The later option has the higher ceiling (visited first) but only ties: the first still wins.
+      [
+        [sure, one],
+        [half, { value: 2, weight: 1, cost: 0 }],
+      ],
+      [
+        [half, { value: 2, weight: 1, cost: 0 }],
+        [sure, one],
+      ],
+    ];
+    for (const options of cases)
+      expect(thompsonDistribution(make(options), 50, seededRng(1))).toEqual([1, 0]);
   });
 });
 
