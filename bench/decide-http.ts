@@ -1,10 +1,7 @@
 import Database from 'better-sqlite3';
-import { Agent, request } from 'node:http';
-import type { Histogram } from 'hdr-histogram-js';
 import { PLACEMENTS, requestContext } from './decide-workspace.js';
 import { seededRng } from './events.js';
-import { jsonHeaders } from './ingest-http.js';
-import { latencyHistogram, onSchedule } from './load.js';
+import { runOpenLoop, type OpenLoopResult } from './latency.js';
 import { cpuMeter, type CpuUse, type Server } from './servers.js';
 
 /**
@@ -14,37 +11,14 @@ import { cpuMeter, type CpuUse, type Server } from './servers.js';
  * uniformly over `users` distinct userIds: the first request of a user creates its profile.
  */
 
-export interface Percentiles {
-  p50: number;
-  p90: number;
-  p99: number;
-  max: number;
-}
-
-export interface DecideLoad {
-  sent: number;
-  ok: number;
-  non2xx: number;
-  errors: number;
-  statusCodes: Record<string, number>;
+export interface DecideLoad extends OpenLoopResult {
   /** Distinct userIds the run sent. */
   users: number;
-  /** From the scheduled send time (includes waiting for a socket and the generator's own lateness), ms. */
-  fromSchedule: Percentiles;
-  /** From the actual send, ms. */
-  raw: Percentiles;
   /** `mode` of the 2xx answers (exploit, explore, holdout, no-candidates, …). */
   modes: Record<string, number>;
   /** 2xx answers that named an action (the rest: show the placement's default content). */
   withAction: number;
 }
-
-const percentiles = (h: Histogram): Percentiles => ({
-  p50: h.getValueAtPercentile(50) / 1000,
-  p90: h.getValueAtPercentile(90) / 1000,
-  p99: h.getValueAtPercentile(99) / 1000,
-  max: h.maxValue / 1000,
-});
 
 /** Bodies of `POST /v1/decide`: a uniformly drawn user among `users`, a placement, a small context. */
 const bodies = (seed: number, users: number, prefix: string) => {
@@ -61,103 +35,30 @@ const bodies = (seed: number, users: number, prefix: string) => {
   };
 };
 
-/** The open-loop run: `rate` × `seconds` requests on a fixed schedule. */
-export const openLoopDecide = (opts: {
+/** The open-loop run: `rate` × `seconds` requests on a fixed schedule, counting the answers' modes. */
+export const openLoopDecide = async (opts: {
   url: string;
   rate: number;
   seconds: number;
   body: () => string;
 }): Promise<Omit<DecideLoad, 'users'>> => {
-  const target = new URL(opts.url);
-  const agent = new Agent({ keepAlive: true, maxSockets: 256 });
-  const fromSchedule = latencyHistogram();
-  const raw = latencyHistogram();
-  const total = Math.round(opts.rate * opts.seconds);
-  const interval = 1000 / opts.rate;
-  const statusCodes: Record<string, number> = {};
   const modes: Record<string, number> = {};
-  let sent = 0;
-  let finished = 0;
-  let ok = 0;
-  let non2xx = 0;
-  let errors = 0;
   let withAction = 0;
-  return new Promise((resolve) => {
-    const finish = () => {
-      clearTimeout(limit);
-      agent.destroy();
-      resolve({
-        sent,
-        ok,
-        non2xx,
-        errors,
-        statusCodes,
-        fromSchedule: percentiles(fromSchedule),
-        raw: percentiles(raw),
-        modes,
-        withAction,
-      });
-    };
-    const limit = setTimeout(
-      () => {
-        errors += sent - finished;
-        finish();
-      },
-      (opts.seconds + 30) * 1000,
-    );
-    const done = () => {
-      if (++finished === total) finish();
-    };
-    const fire = (due: number) => {
-      sent++;
-      const body = opts.body();
-      const started = performance.now();
-      const req = request(
-        {
-          agent,
-          host: target.hostname,
-          port: target.port,
-          path: '/v1/decide',
-          method: 'POST',
-          headers: { ...jsonHeaders, 'content-length': Buffer.byteLength(body) },
-          timeout: 10_000,
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.once('end', () => {
-            const end = performance.now();
-            fromSchedule.recordValue(Math.max(1, Math.round((end - due) * 1000)));
-            raw.recordValue(Math.max(1, Math.round((end - started) * 1000)));
-            const code = res.statusCode ?? 0;
-            statusCodes[code] = (statusCodes[code] ?? 0) + 1;
-            if (code >= 200 && code < 300) {
-              ok++;
-              try {
-                const answer = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
-                  mode?: string;
-                  action?: unknown;
-                };
-                const mode = answer.mode ?? '(none)';
-                modes[mode] = (modes[mode] ?? 0) + 1;
-                if (answer.action !== null && answer.action !== undefined) withAction++;
-              } catch {
-                modes['(not JSON)'] = (modes['(not JSON)'] ?? 0) + 1;
-              }
-            } else non2xx++;
-            done();
-          });
-        },
-      );
-      req.once('timeout', () => req.destroy(new Error('timeout')));
-      req.once('error', () => {
-        errors++;
-        done();
-      });
-      req.end(body);
-    };
-    onSchedule(total, interval, fire);
+  const run = await runOpenLoop({
+    ...opts,
+    path: '/v1/decide',
+    onAnswer: (body) => {
+      try {
+        const answer = JSON.parse(body.toString('utf8')) as { mode?: string; action?: unknown };
+        const mode = answer.mode ?? '(none)';
+        modes[mode] = (modes[mode] ?? 0) + 1;
+        if (answer.action !== null && answer.action !== undefined) withAction++;
+      } catch {
+        modes['(not JSON)'] = (modes['(not JSON)'] ?? 0) + 1;
+      }
+    },
   });
+  return { ...run, modes, withAction };
 };
 
 export interface DecideHttpRun {

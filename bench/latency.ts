@@ -1,7 +1,14 @@
 import { Agent, request } from 'node:http';
 import { TrackSource } from './events.js';
 import { jsonHeaders } from './ingest-http.js';
-import { latencyHistogram, onSchedule, percentilesMs, runLoad, type LoadResult } from './load.js';
+import {
+  latencyHistogram,
+  onSchedule,
+  percentilesMs,
+  runLoad,
+  type LoadResult,
+  type Percentiles,
+} from './load.js';
 import { cpuMeter, type CpuUse, type Server } from './servers.js';
 
 /**
@@ -21,18 +28,24 @@ export interface OpenLoopResult {
   ok: number;
   non2xx: number;
   errors: number;
+  statusCodes: Record<string, number>;
   /** From the scheduled send time (includes any wait for a socket or the generator's own lateness). */
-  fromSchedule: { p50: number; p99: number; max: number };
+  fromSchedule: Percentiles;
   /** From the actual send. */
-  raw: { p50: number; p99: number; max: number };
+  raw: Percentiles;
 }
 
+/**
+ * `rate` × `seconds` POSTs on a fixed schedule (see above), each timed from when it was due. `onAnswer`
+ * sees every 2xx body (the decide figure counts the answers' modes); other bodies are discarded unread.
+ */
 export const runOpenLoop = (opts: {
   url: string;
   path: string;
   rate: number;
   seconds: number;
   body: () => string;
+  onAnswer?: (body: Buffer) => void;
 }): Promise<OpenLoopResult> => {
   const target = new URL(opts.url);
   const agent = new Agent({ keepAlive: true, maxSockets: 256 });
@@ -40,6 +53,7 @@ export const runOpenLoop = (opts: {
   const raw = latencyHistogram();
   const total = Math.round(opts.rate * opts.seconds);
   const interval = 1000 / opts.rate;
+  const statusCodes: Record<string, number> = {};
   let sent = 0;
   let finished = 0;
   let ok = 0;
@@ -54,6 +68,7 @@ export const runOpenLoop = (opts: {
         ok,
         non2xx,
         errors,
+        statusCodes,
         fromSchedule: percentilesMs(fromSchedule),
         raw: percentilesMs(raw),
       });
@@ -83,13 +98,20 @@ export const runOpenLoop = (opts: {
           timeout: 10_000,
         },
         (res) => {
-          res.resume();
+          const code = res.statusCode ?? 0;
+          const success = code >= 200 && code < 300;
+          const chunks: Buffer[] = [];
+          if (success && opts.onAnswer !== undefined) res.on('data', (c: Buffer) => chunks.push(c));
+          else res.resume();
           res.once('end', () => {
             const end = performance.now();
             fromSchedule.recordValue(Math.max(1, Math.round((end - due) * 1000)));
             raw.recordValue(Math.max(1, Math.round((end - started) * 1000)));
-            if (res.statusCode !== undefined && res.statusCode >= 200 && res.statusCode < 300) ok++;
-            else non2xx++;
+            statusCodes[code] = (statusCodes[code] ?? 0) + 1;
+            if (success) {
+              ok++;
+              opts.onAnswer?.(Buffer.concat(chunks));
+            } else non2xx++;
             done();
           });
         },

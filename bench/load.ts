@@ -17,15 +17,24 @@ export interface LoadResult {
   /** p50/p99 as autocannon reports them (1 ms resolution; with a rate set, its coordinated-omission correction applied). */
   autocannon: { p50: number; p99: number };
   /** p50/p99/max of the raw response times of every response (µs resolution, no correction). */
-  raw: { p50: number; p99: number; max: number };
+  raw: Percentiles;
 }
 
 export const latencyHistogram = (): Histogram =>
   build({ lowestDiscernibleValue: 1, highestTrackableValue: 120_000_000, numberOfSignificantValueDigits: 3 });
 
+/** Latency percentiles, ms. */
+export interface Percentiles {
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+}
+
 /** Percentiles of a µs histogram, in ms. */
-export const percentilesMs = (h: Histogram): { p50: number; p99: number; max: number } => ({
+export const percentilesMs = (h: Histogram): Percentiles => ({
   p50: h.getValueAtPercentile(50) / 1000,
+  p90: h.getValueAtPercentile(90) / 1000,
   p99: h.getValueAtPercentile(99) / 1000,
   max: h.maxValue / 1000,
 });

@@ -2,9 +2,8 @@ import Database from 'better-sqlite3';
 import { Agent, createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Histogram } from 'hdr-histogram-js';
 import { jsonHeaders } from './ingest-http.js';
-import { latencyHistogram } from './load.js';
+import { latencyHistogram, percentilesMs, type Percentiles } from './load.js';
 import { LoopBatches, TRIGGER_EVERY, writeLoopConfig } from './loop-workspace.js';
 import { cpuMeter, startPathwise, stopChild, type CpuUse, type Server } from './servers.js';
 import type { Workspace } from './workspace.js';
@@ -28,20 +27,6 @@ import type { Workspace } from './workspace.js';
  */
 
 export const TARGET_EVENTS_PER_SEC = 5_000;
-
-export interface Percentiles {
-  p50: number;
-  p90: number;
-  p99: number;
-  max: number;
-}
-
-const percentiles = (h: Histogram): Percentiles => ({
-  p50: h.getValueAtPercentile(50) / 1000,
-  p90: h.getValueAtPercentile(90) / 1000,
-  p99: h.getValueAtPercentile(99) / 1000,
-  max: h.maxValue / 1000,
-});
 
 // ---------------------------------------------------------------------------------------------------------
 // The webhook receiver and the bookkeeping of triggering events.
@@ -362,7 +347,7 @@ const runLoad = async (opts: LoadOptions): Promise<LoadResult> => {
   }
   return {
     counters,
-    ack: percentiles(ack),
+    ack: percentilesMs(ack),
     waitingShare: opts.rate === undefined ? waitingMs / (opts.connections * opts.seconds * 1000) : 0,
     late,
     skipped,
@@ -626,7 +611,7 @@ const oneRun = async (opts: RunOptions): Promise<LoopRun> => {
     const actions = c1.withAction - c0.withAction;
     const actionShare = decisions > 0 ? actions / decisions : 1;
     const deliveredShare = triggersPerSec > 0 ? deliveriesPerSec / triggersPerSec : 0;
-    const lag = tracker === undefined ? percentiles(latencyHistogram()) : percentiles(tracker.lag);
+    const lag = tracker === undefined ? percentilesMs(latencyHistogram()) : percentilesMs(tracker.lag);
     result = {
       kind: opts.kind,
       ...(opts.rate === undefined ? {} : { rate: opts.rate }),
