@@ -723,7 +723,7 @@ export interface LoopFigure {
   targetMet: boolean;
 }
 
-export const runLoopFigure = async (opts: {
+export interface LoopFigureOptions {
   ws: Workspace;
   seconds: number;
   warmupSeconds: number;
@@ -733,7 +733,9 @@ export const runLoopFigure = async (opts: {
   seed: number;
   runTag: string;
   log: (msg: string) => void;
-}): Promise<LoopFigure> => {
+}
+
+export const runLoopFigure = async (opts: LoopFigureOptions): Promise<LoopFigure> => {
   const trackerRef: { current: Tracker | undefined } = { current: undefined };
   const receiver = await startReceiver(() => trackerRef.current);
   const common = {
@@ -824,18 +826,7 @@ export const runLoopFigure = async (opts: {
 };
 
 /** With --profile: one more closed-loop run like the sustainable one, the server under --cpu-prof (not a figure). */
-export const profileLoop = async (opts: {
-  ws: Workspace;
-  seconds: number;
-  warmupSeconds: number;
-  connections: number;
-  /** The sustainable run's lag bound, s. */
-  lagBound: number;
-  seed: number;
-  runTag: string;
-  log: (msg: string) => void;
-  cpuProfDir: string;
-}): Promise<LoopRun> => {
+export const profileLoop = async (opts: LoopFigureOptions & { cpuProfDir: string }): Promise<LoopRun> => {
   const trackerRef: { current: Tracker | undefined } = { current: undefined };
   const receiver = await startReceiver(() => trackerRef.current);
   try {

@@ -20,6 +20,19 @@ const run = async (args: string[], env: NodeJS.ProcessEnv = {}, stop: Promise<vo
   return { code, stdout, stderr };
 };
 
+/** `pathwise serve` in this process on a free port, until `stop()`; `running` resolves with its exit. */
+const serve = async (file: string) => {
+  const port = await freePort();
+  let stop: () => void = () => {};
+  const stopped = new Promise<void>((resolve) => (stop = resolve));
+  const running = run(
+    ['serve', '--config', file, '--db', join(dir, 'x.db'), '--port', String(port)],
+    { PATHWISE_LOG_LEVEL: 'silent' },
+    stopped,
+  );
+  return { port, stop, running };
+};
+
 describe('pathwise CLI', () => {
   it('serve refuses a missing config file with one line and exit 2', async () => {
     const r = await run(['serve', '--config', join(dir, 'nope.yaml'), '--db', join(dir, 'x.db')]);
@@ -60,14 +73,7 @@ describe('pathwise CLI', () => {
         `policy: ${policy}`,
       ].join('\n');
     writeFileSync(file, yaml('{ killSwitch: false }'));
-    const port = await freePort();
-    let stop: () => void = () => {};
-    const stopped = new Promise<void>((resolve) => (stop = resolve));
-    const running = run(
-      ['serve', '--config', file, '--db', join(dir, 'x.db'), '--port', String(port)],
-      { PATHWISE_LOG_LEVEL: 'silent' },
-      stopped,
-    );
+    const { port, stop, running } = await serve(file);
     const decide = async (): Promise<string | undefined> => {
       try {
         const res = await fetch(`http://127.0.0.1:${port}/v1/decide`, {
@@ -107,14 +113,7 @@ describe('pathwise CLI', () => {
   it('serve starts, answers, and stops cleanly on the stop signal', async () => {
     const file = join(dir, 'ok.yaml');
     writeFileSync(file, 'sources: [{ name: web, writeKey: wk_cli_test_1 }]\n');
-    const port = await freePort();
-    let stop: () => void = () => {};
-    const stopped = new Promise<void>((resolve) => (stop = resolve));
-    const running = run(
-      ['serve', '--config', file, '--db', join(dir, 'x.db'), '--port', String(port)],
-      { PATHWISE_LOG_LEVEL: 'silent' },
-      stopped,
-    );
+    const { port, stop, running } = await serve(file);
     let health: unknown;
     for (let i = 0; i < 100 && health === undefined; i++) {
       try {

@@ -1,3 +1,4 @@
+import { seededRng } from '../../src/learn/index.js';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -27,16 +28,10 @@ const MIN_CYCLES = Math.min(CYCLES, 12);
 const BUDGET_MS = Number(process.env.CRASH_DELIVERY_BUDGET_MS ?? 70_000);
 const SEED = Number(process.env.CRASH_DELIVERY_SEED ?? Date.now() % 2 ** 31);
 
-/** mulberry32: batch sizes, kill moments and provider delays come from the seed printed in the summary. */
-const seeded = (seed: number) => {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
+/** Batch sizes, kill moments and provider delays come from the seed printed in the summary. */
+const seeded = (seed: number): (() => number) => {
+  const rng = seededRng(seed);
+  return () => rng.next();
 };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
