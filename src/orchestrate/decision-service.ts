@@ -45,6 +45,20 @@ export type DecisionSettings = Pick<
   | 'channels'
 >;
 
+/**
+ * The longest window any contact rule looks back over: caps, fatigue, do-not-repeat, and the response windows
+ * that keep a message in flight (quiet hours may defer a send by up to a day, so in-flight reaches a day further).
+ */
+const contactLookback = (c: Catalog): number =>
+  Math.max(
+    DAY,
+    c.policy.doNotRepeat,
+    c.policy.fatigue?.window ?? 0,
+    ...c.policy.frequencyCaps.map((cap) => cap.window),
+    ...c.actions.map((a) => a.config.doNotRepeat ?? 0),
+    ...(c.policy.oneMessageInFlight ? c.actions.map((a) => a.config.responseWindow + DAY) : []),
+  );
+
 /** Channels with a delivery configured (web content is served by the decision API). */
 const deliverable = (settings: DecisionSettings): Channel[] =>
   (Object.keys(settings.channels) as Channel[]).filter(
@@ -79,7 +93,9 @@ export interface PlacementDecision {
  * history, budgets, features), runs `decide`, and logs the decision durably before anyone acts on it.
  */
 export class DecisionService {
-  private catalog: Catalog;
+  private catalog!: Catalog;
+  /** How far back the contact history must reach for this catalog's policy (ms). */
+  private lookback = DAY;
   private settings: DecisionSettings;
   private readonly log: GroupWriter<Logged, void>;
   private readonly lock = new KeyedLock();
@@ -92,7 +108,7 @@ export class DecisionService {
     private readonly deps: DecisionServiceDeps,
   ) {
     this.settings = settings;
-    this.catalog = this.compile();
+    this.use(this.compile());
     this.log = new GroupWriter(deps.store, async (w, { decision, prepare, alongside }) => {
       await prepare?.(w, decision);
       await w.saveDecision(decision);
@@ -103,18 +119,24 @@ export class DecisionService {
   /** Swaps in a new (already validated) decisioning config; decisions in flight finish with the old one. */
   reconfigure(settings: DecisionSettings): void {
     this.settings = settings;
-    this.catalog = this.compile();
+    this.use(this.compile());
   }
 
   /** Applies run-time controls (pauses, kill switch) to every decision from now on. */
   setControls(controls: Controls): void {
     this.controls = controls;
-    this.catalog = this.compile();
+    this.use(this.compile());
   }
 
   /** The action catalog as decisions see it now (controls applied). */
   get current(): Catalog {
     return this.catalog;
+  }
+
+  /** Swaps the catalog and derives, once per catalog, how far back the contact policy looks. */
+  private use(catalog: Catalog): void {
+    this.catalog = catalog;
+    this.lookback = contactLookback(catalog);
   }
 
   private compile(): Catalog {
@@ -253,15 +275,7 @@ export class DecisionService {
   }
 
   private async historyOf(profile: Profile, now: number): Promise<ContactHistory> {
-    const p = this.catalog.policy;
-    const lookback = Math.max(
-      p.doNotRepeat,
-      p.fatigue?.window ?? 0,
-      ...p.frequencyCaps.map((c) => c.window),
-      ...this.catalog.actions.map((a) => a.config.doNotRepeat ?? 0),
-      DAY,
-    );
-    const sends = await this.deps.store.read.recentDecisions(profile.id, now - lookback);
+    const sends = await this.deps.store.read.recentDecisions(profile.id, now - this.lookback);
     const last = profile.computed[LAST_GOAL_TRAIT];
     const lastGoalAt = last?.kind === 'last' && last.at !== null ? last.at : undefined;
     return {

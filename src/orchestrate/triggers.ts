@@ -42,9 +42,9 @@ export const scheduleDecisions = async (
 ): Promise<number> => {
   if (deps.now - event.timestamp > TRIGGER_MAX_AGE_MS) return 0;
   let n = 0;
+  // Only a message that can go out is worth a decision (no channel configured: nothing to log either).
+  const sendable = (c: Channel) => c !== 'web' && (catalog.deliverable?.has(c) ?? true);
   for (const signal of signalsOf(event, applied.entered)) {
-    // Only a message that can go out is worth a decision (no channel configured: nothing to log either).
-    const sendable = (c: Channel) => c !== 'web' && (catalog.deliverable?.has(c) ?? true);
     if (!candidatesFor(catalog, signal).some((a) => sendable(a.channel))) continue;
     const timer: Timer = {
       id: deps.newId(),

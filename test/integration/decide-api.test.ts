@@ -292,6 +292,38 @@ describe('contact policy over the decision log, and config changes at run time',
     expect(again.explanation.candidates[0]?.removed?.rule).toBe('policy.doNotRepeat');
   });
 
+  it('the contact history reaches back over the longest response window, so a message stays in flight', async () => {
+    const clock = fixedClock(T0);
+    const email = {
+      smtp: { host: '127.0.0.1', port: 9 },
+      from: 'Shop <news@shop.example>',
+      publicUrl: 'http://localhost:3000',
+      linkSecret: 'a-link-secret-for-tests',
+    };
+    const actions = decisioning.actions.map((a) => (a.id === 'welcome' ? { ...a, responseWindow: '3d' } : a));
+    h = await startHarness(
+      config({
+        exploration: { min: 0, max: 0 },
+        channels: { email },
+        policy: { doNotRepeat: '0s' },
+        actions,
+      }),
+      clock,
+    );
+    await post('/v1/identify', { userId: 'u8', traits: { email: 'u8@example.com' } });
+    const profile = (await h.rt.store.read.getProfile(
+      (await h.rt.store.read.resolveProfileId('userId:u8')) as string,
+    ))!;
+    const signal = { kind: 'event' as const, event: 'Signed Up', messageId: 'm1', properties: {} };
+    for (let i = 0; i < 30; i++) h.rt.learner.model.update('welcome', { idx: [], val: [] }, 1);
+    expect((await h.rt.decisions.decideFor(profile, signal))!.actionId).toBe('welcome');
+    // Two days on, the first welcome is still inside its three-day window, unanswered.
+    clock.advance(2 * DAY);
+    const again = (await h.rt.decisions.decideFor(profile, signal))!;
+    expect(again.actionId).toBeNull();
+    expect(again.explanation.candidates[0]?.removed?.rule).toBe('policy.oneMessageInFlight');
+  });
+
   it('a config with errors is refused as a whole; a valid one applies (kill switch, paused action)', async () => {
     h = await startHarness(config());
     const refused = await h.rt.reconfigure('actions:\n  - id: x\n    channel: fax\n');
