@@ -22,6 +22,9 @@ export class BanditModel {
   private readonly logistic: LogisticRegression;
   private readonly betas = new BetaBernoulli();
   private updates = 0;
+  /** Scratch of posteriors(): the model is used from one thread. */
+  private means = new Float64Array(64);
+  private variances = new Float64Array(64);
 
   constructor(settings: ModelSettings) {
     const { featureBits, priorVariance, minObservations } = settings;
@@ -45,23 +48,42 @@ export class BanditModel {
 
   /**
    * `posterior(arm, x)` for each of `arms`, in order, with the same results: for a decision over many options,
-   * the features are checked and prepared once rather than once per arm (see LogisticRegression.scoreAll).
+   * the features are checked and prepared once, and each weight row read once for all arms
+   * (see LogisticRegression.scoreInto).
    */
   posteriors(arms: readonly string[], x: SparseFeatures): ArmPosterior[] {
     const { minObservations } = this.settings;
-    const betas = arms.map((arm) => this.betas.get(arm));
+    const n = arms.length;
+    const out = new Array<ArmPosterior>(n);
     const contextual: string[] = [];
-    betas.forEach((b, i) => {
-      if (b.observations >= minObservations) contextual.push(arms[i] as string);
-    });
+    const at: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const b = this.betas.get(arms[i] as string);
+      if (b.observations < minObservations) {
+        out[i] = { model: 'beta', alpha: b.alpha, beta: b.beta, observations: b.observations };
+      } else {
+        contextual.push(arms[i] as string);
+        at.push(i);
+      }
+    }
     // Like posterior(): features are only checked when some arm is on the logistic model.
-    const scores = contextual.length > 0 ? this.logistic.scoreAll(contextual, x) : [];
-    let k = 0;
-    return betas.map((b): ArmPosterior => {
-      if (b.observations < minObservations) return { model: 'beta', ...b };
-      const { mean, variance } = scores[k++] as { mean: number; variance: number };
-      return { model: 'logistic', mean, variance, observations: b.observations };
-    });
+    if (contextual.length === 0) return out;
+    if (this.means.length < contextual.length) {
+      this.means = new Float64Array(2 * contextual.length);
+      this.variances = new Float64Array(2 * contextual.length);
+    }
+    const { means, variances } = this;
+    this.logistic.scoreInto(contextual, x, means, variances);
+    for (let k = 0; k < at.length; k++) {
+      const i = at[k] as number;
+      out[i] = {
+        model: 'logistic',
+        mean: means[k] as number,
+        variance: variances[k] as number,
+        observations: this.betas.get(arms[i] as string).observations,
+      };
+    }
+    return out;
   }
 
   /** Learns one reward in [0, 1] for `arm` in context `x`. Throws, changing nothing, on a bad reward or features. */
@@ -93,26 +115,23 @@ export class BanditModel {
 
   /** A JSON-serialisable copy: arms sorted by id, and only the weight slots that moved from the prior. */
   snapshot(): ModelSnapshot {
+    const logistic = this.logistic;
     const arms = [...this.betas.arms.entries()]
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
       .map(([id, b]) => {
-        const i = this.logistic.intercepts.get(id);
-        const intercept = {
-          mean: i?.mean ?? 0,
-          precision: i?.precision ?? this.logistic.interceptPriorPrecision,
-        };
-        return { id, alpha: b.alpha, beta: b.beta, observations: b.observations, intercept };
+        const intercept = logistic.interceptOf(id);
+        const index = logistic.arms.get(id) ?? 0; // every arm that learned has one (update sets both)
+        return { id, index, alpha: b.alpha, beta: b.beta, observations: b.observations, intercept };
       });
-    const logistic = this.logistic;
-    const { priorPrecision } = logistic;
-    const weights = { slot: [] as number[], mean: [] as number[], precision: [] as number[] };
+    const { priorVariance } = logistic;
+    const weights = { slot: [] as number[], mean: [] as number[], variance: [] as number[] };
     for (let i = 0; i < logistic.size; i++) {
       const mi = logistic.meanAt(i);
-      const qi = logistic.precisionAt(i);
-      if (mi === 0 && qi === priorPrecision) continue;
+      const vi = logistic.varianceAt(i);
+      if (mi === 0 && vi === priorVariance) continue;
       weights.slot.push(i);
       weights.mean.push(mi);
-      weights.precision.push(qi);
+      weights.variance.push(vi);
     }
     return { format: SNAPSHOT_FORMAT, settings: { ...this.settings }, version: this.updates, arms, weights };
   }
@@ -121,13 +140,14 @@ export class BanditModel {
   static fromSnapshot(input: unknown): BanditModel {
     const s = parseSnapshot(input);
     const model = new BanditModel(s.settings);
+    const logistic = model.logistic;
     for (const arm of s.arms) {
       model.betas.arms.set(arm.id, { alpha: arm.alpha, beta: arm.beta, observations: arm.observations });
-      model.logistic.intercepts.set(arm.id, { ...arm.intercept });
+      logistic.setArmIndex(arm.id, arm.index);
+      logistic.setIntercept(arm.id, arm.intercept);
     }
-    const logistic = model.logistic;
     s.weights.slot.forEach((slot, i) => {
-      logistic.setSlot(slot, s.weights.mean[i] ?? 0, s.weights.precision[i] ?? logistic.priorPrecision);
+      logistic.setSlot(slot, s.weights.mean[i] ?? 0, s.weights.variance[i] ?? logistic.priorVariance);
     });
     model.updates = s.version;
     return model;

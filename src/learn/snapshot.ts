@@ -1,11 +1,13 @@
 import { z } from 'zod';
 
 /**
- * The saved form of a BanditModel: plain JSON. Only weight slots that moved from the prior are listed (as
+ * The saved form of a BanditModel: plain JSON. Format 2: the arm-major weight layout (learn/logistic.ts), each
+ * arm with its dense index, slots holding variances; a format-1 snapshot cannot be read into it (the learner
+ * then relearns from the reward log). Only weight slots that moved from the prior are listed (as
  * parallel arrays), so a young model is a few KiB rather than 2 × 2^featureBits numbers. Doubles survive
  * JSON.stringify → JSON.parse exactly (shortest round-trip formatting), so a loaded model scores identically.
  */
-export const SNAPSHOT_FORMAT = 1;
+export const SNAPSHOT_FORMAT = 2;
 
 /** Bounds of `featureBits`: 2^24 slots is 256 MiB of weights, the most a single process should hold. */
 export const MAX_FEATURE_BITS = 24;
@@ -21,6 +23,8 @@ export const modelSettingsSchema = z.strictObject({
 
 const armSchema = z.strictObject({
   id: z.string().min(1),
+  /** Its dense index in the weight table (block and lane, see learn/logistic.ts). */
+  index: count,
   /** Beta posterior: 1 + Σ r and 1 + Σ (1 − r). */
   alpha: z.number().min(1),
   beta: z.number().min(1),
@@ -40,19 +44,19 @@ export const snapshotSchema = z
     weights: z.strictObject({
       slot: z.array(count),
       mean: z.array(finite),
-      precision: z.array(z.number().positive()),
+      variance: z.array(z.number().positive()),
     }),
   })
   .superRefine((s, ctx) => {
-    const { slot, mean, precision } = s.weights;
-    if (mean.length !== slot.length || precision.length !== slot.length) {
+    const { slot, mean, variance } = s.weights;
+    if (mean.length !== slot.length || variance.length !== slot.length) {
       ctx.addIssue({
         code: 'custom',
         path: ['weights'],
-        message: `slot, mean and precision must have the same length (got ${slot.length}, ${mean.length}, ${precision.length})`,
+        message: `slot, mean and variance must have the same length (got ${slot.length}, ${mean.length}, ${variance.length})`,
       });
     }
-    const size = 2 ** s.settings.featureBits;
+    const size = 2 ** Math.max(s.settings.featureBits, 4); // at least one row of 16 lanes
     for (let i = 0; i < slot.length; i++) {
       const at = slot[i] ?? 0;
       if (at >= size) {
@@ -73,11 +77,16 @@ export const snapshotSchema = z
       }
     }
     const seen = new Set<string>();
+    const indices = new Set<number>();
     s.arms.forEach((arm, i) => {
       if (seen.has(arm.id)) {
         ctx.addIssue({ code: 'custom', path: ['arms', i, 'id'], message: `duplicate arm "${arm.id}"` });
       }
+      if (indices.has(arm.index)) {
+        ctx.addIssue({ code: 'custom', path: ['arms', i, 'index'], message: `index ${arm.index} is taken` });
+      }
       seen.add(arm.id);
+      indices.add(arm.index);
     });
   });
 

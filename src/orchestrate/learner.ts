@@ -1,5 +1,5 @@
 import { NOTHING, type DecisionMode } from '../domain/index.js';
-import { BanditModel } from '../learn/index.js';
+import { BanditModel, SNAPSHOT_FORMAT } from '../learn/index.js';
 import type { ModelConfig } from '../config/index.js';
 import type { ResolvedRecord, Store } from '../store/index.js';
 
@@ -35,8 +35,10 @@ export class Learner {
     const snap = await store.read.latestModelSnapshot();
     let model = new BanditModel(settings);
     let seq = 0;
-    if (snap !== undefined) {
-      const loaded = BanditModel.fromSnapshot(JSON.parse(snap.data) as unknown);
+    const data = snap === undefined ? undefined : (JSON.parse(snap.data) as { format?: unknown });
+    // A snapshot of an older format (another weight layout) cannot be read: relearn from the whole log.
+    if (snap !== undefined && data?.format === SNAPSHOT_FORMAT) {
+      const loaded = BanditModel.fromSnapshot(data);
       // A snapshot taken with other model settings cannot be reused: relearn from the whole log.
       const same =
         loaded.settings.featureBits === settings.featureBits &&

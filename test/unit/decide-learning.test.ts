@@ -7,7 +7,7 @@ import { NOTHING } from '../../src/domain/index.js';
 /**
  * A small built-in scenario: three kinds of customer, two banners. Young customers convert best with banner A,
  * older ones with banner B, and loyal customers convert as often without any banner as with one — so, with a
- * cost per impression, every banner's expected value is below doing nothing for them.
+ * cost per impression (15% of the goal's value), every banner's expected value is below doing nothing for them.
  */
 const TRUTH: Record<string, Record<string, number>> = {
   young: { [NOTHING]: 0.05, a: 0.35, b: 0.08 },
@@ -23,8 +23,8 @@ holdout: { share: 0 }
 exploration: { min: 0.02, max: 0.3 }
 model: { featureBits: 14, minObservations: 30 }
 actions:
-  - { id: a, channel: web, status: approved, cost: 0.6, trigger: { placements: [home] } }
-  - { id: b, channel: web, status: approved, cost: 0.6, trigger: { placements: [home] } }
+  - { id: a, channel: web, status: approved, cost: 1.5, trigger: { placements: [home] } }
+  - { id: b, channel: web, status: approved, cost: 1.5, trigger: { placements: [home] } }
 `;
 
 describe('learning curve (fixed seed)', () => {

@@ -9,7 +9,6 @@ import {
   type FeatureInput,
 } from '../../src/learn/index.js';
 import type { SparseFeatures } from '../../src/domain/decision.js';
-import { crossSlot, hashString } from '../../src/learn/hash.js';
 
 const BITS = 16;
 const AT = Date.UTC(2026, 0, 5, 12);
@@ -105,23 +104,43 @@ describe('LogisticRegression.scoreAll', () => {
   const bits = 12;
   const bias = biasIndex(bits);
 
-  /** The one-pass score this model has always computed: per feature, the arm's slot or its intercept, in order. */
-  const reference = (model: LogisticRegression, arm: string, x: SparseFeatures, h: number) => {
-    const icpt = model.intercepts.get(arm);
+  /**
+   * The score by definition, one arm at a time: the intercept for the bias occurrences, the arm's slot for
+   * every other feature, those scaled to unit length when longer (an arm that never learned scores at the
+   * prior). Sums in the model's order (bias apart, then the features in order), so equality is exact.
+   */
+  const reference = (model: LogisticRegression, arm: string, x: SparseFeatures) => {
+    const icpt = model.interceptOf(arm);
+    const k = model.arms.get(arm);
+    let bs = 0;
+    let bq = 0;
+    let plain = 0;
+    x.idx.forEach((j, i) => {
+      if (j !== bias) plain += x.val[i]! * x.val[i]!;
+    });
+    const scale = plain > 1 ? 1 / Math.sqrt(plain) : 1;
     let mean = 0;
     let variance = 0;
     x.idx.forEach((j, i) => {
       const v = x.val[i]!;
       if (j === bias) {
-        mean += (icpt?.mean ?? 0) * v;
-        variance += (v * v) / (icpt?.precision ?? model.interceptPriorPrecision);
+        bs += v;
+        bq += v * v;
+        return;
+      }
+      const u = scale === 1 ? v : v * scale;
+      if (k === undefined) {
+        variance += u * u * model.priorVariance;
       } else {
-        const slot = crossSlot(j, h) & ((1 << bits) - 1);
-        mean += model.meanAt(slot) * v;
-        variance += (v * v) / model.precisionAt(slot);
+        const slot = model.slotOf(j, k);
+        mean += model.meanAt(slot) * u;
+        variance += u * u * model.varianceAt(slot);
       }
     });
-    return { mean, variance };
+    const v0 = bq / icpt.precision;
+    return k === undefined
+      ? { mean: 0, variance: v0 + Math.min(plain, 1) * model.priorVariance }
+      : { mean: icpt.mean * bs + mean, variance: v0 + variance };
   };
 
   /** Vectors with real-valued features, the bias anywhere (or twice, or not at all), as any client may send. */
@@ -137,15 +156,14 @@ describe('LogisticRegression.scoreAll', () => {
     });
   };
 
-  it('gives, bit for bit, the one-pass score of every arm, in order', () => {
+  it('gives, bit for bit, the by-definition score of every arm, in order (an unknown arm at the prior)', () => {
     const model = new LogisticRegression({ featureBits: bits, priorVariance: 1 });
     const arms = ['a', 'b', 'c', 'd'];
     const rng = seededRng(3);
     const train = vectors(1, 200);
     train.forEach((x, i) => model.update(arms[i % 3]!, x, rng.next() < 0.3 ? 1 : rng.next() < 0.5 ? 0.4 : 0));
-    const hashes = new Map(arms.map((a) => [a, hashString(a)]));
     for (const x of [...vectors(2, 40), ...train.slice(0, 10)]) {
-      const want = arms.map((a) => reference(model, a, x, hashes.get(a)!));
+      const want = arms.map((a) => reference(model, a, x));
       expect(model.scoreAll(arms, x)).toEqual(want);
       arms.forEach((a, i) => expect(model.score(a, x)).toEqual(want[i]));
     }
@@ -156,12 +174,11 @@ describe('LogisticRegression.scoreAll', () => {
     const model = new LogisticRegression({ featureBits: bits, priorVariance: 1 });
     const x: SparseFeatures = { idx: [7, 8, bias], val: [1, 2, 1] };
     model.update('a', x, 1);
-    const h = hashString('a');
-    expect(model.score('a', x)).toEqual(reference(model, 'a', x, h));
+    expect(model.score('a', x)).toEqual(reference(model, 'a', x));
     x.val[1] = 3;
-    expect(model.score('a', x)).toEqual(reference(model, 'a', x, h));
+    expect(model.score('a', x)).toEqual(reference(model, 'a', x));
     x.idx[2] = 9; // the bias feature replaced by another
-    expect(model.scoreAll(['a'], x)).toEqual([reference(model, 'a', x, h)]);
+    expect(model.scoreAll(['a'], x)).toEqual([reference(model, 'a', x)]);
     x.val[0] = Number.NaN;
     expect(() => model.score('a', x)).toThrow(/val\[0\]/);
     x.val[0] = 1;
@@ -179,6 +196,6 @@ describe('LogisticRegression.scoreAll', () => {
       idx: Array.from({ length: 3000 }, (_, i) => i),
       val: Array.from({ length: 3000 }, () => 0.5),
     };
-    expect(model.scoreAll(['a'], long)).toEqual([reference(model, 'a', long, hashString('a'))]);
+    expect(model.scoreAll(['a'], long)).toEqual([reference(model, 'a', long)]);
   });
 });

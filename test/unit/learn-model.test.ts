@@ -116,11 +116,11 @@ describe('BanditModel snapshots', () => {
   it('hold only what moved from the prior', () => {
     const fresh = new BanditModel(SETTINGS).snapshot();
     expect(fresh).toEqual({
-      format: 1,
+      format: 2,
       settings: SETTINGS,
       version: 0,
       arms: [],
-      weights: { slot: [], mean: [], precision: [] },
+      weights: { slot: [], mean: [], variance: [] },
     });
     const model = new BanditModel(SETTINGS);
     model.update('a', CONTEXTS[0]!, 1);
@@ -130,6 +130,7 @@ describe('BanditModel snapshots', () => {
     expect(s.arms).toEqual([
       {
         id: 'a',
+        index: 0,
         alpha: 2,
         beta: 1,
         observations: 1,
@@ -148,11 +149,12 @@ describe('BanditModel snapshots', () => {
     };
     const cases: Array<[unknown, RegExp]> = [
       [null, /invalid model snapshot/],
-      [bad((s) => Object.assign(s, { format: 2 })), /format/],
-      [bad((s) => s.weights.mean.pop()), /weights: slot, mean and precision must have the same length/],
+      [bad((s) => Object.assign(s, { format: 1 })), /format/],
+      [bad((s) => s.weights.mean.pop()), /weights: slot, mean and variance must have the same length/],
       [bad((s) => (s.weights.slot[0] = 2 ** 14)), /weights\.slot\[0\]: 16384 is outside/],
       [bad((s) => (s.weights.mean[1] = Number.NaN)), /weights\.mean\[1\]/], // NaN becomes null in JSON
-      [bad((s) => (s.weights.precision[0] = 0)), /weights\.precision\[0\]/],
+      [bad((s) => (s.weights.variance[0] = 0)), /weights\.variance\[0\]/],
+      [bad((s) => (s.arms[1]!.index = s.arms[0]!.index)), /arms\[1\]\.index: index \d+ is taken/],
       [bad((s) => s.weights.slot.reverse()), /ascending/],
       [bad((s) => (s.arms[0]!.alpha = 0.5)), /arms\[0\]\.alpha/],
       [bad((s) => s.arms.push(s.arms[0]!)), /duplicate arm/],
