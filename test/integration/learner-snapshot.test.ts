@@ -21,7 +21,8 @@ describe('Learner snapshots', () => {
     await rm(`${file}-shm`, { force: true });
   });
 
-  const open = (s: Store) => Learner.open(s, SETTINGS, { snapshotEvery: 1000, now: () => 0 });
+  const open = (s: Store) =>
+    Learner.open(s, { ...SETTINGS, propensitySamples: 64 }, { snapshotEvery: 1000, now: () => 0 });
 
   it('loads a snapshot of the current format, and relearns (without failing) past one of an older format', async () => {
     store = await openSqliteStore({ file });
