@@ -96,8 +96,9 @@ const poolOf = (rng: Rng): { buf: Float64Array; cursor: number } => {
  * - the others are visited option by option, all samples at once, by decreasing priority at their posterior's
  *   centre, so the first ones set high bests: an option whose best plausible draw is below every sample's best
  *   so far is skipped;
- * - for a draw, σ(z) (an exp) is only computed when an upper bound of it read from a grid leaves the draw a
- *   chance to beat its sample's best.
+ * - a draw whose logit is below the one needed to beat the lowest best of all samples is settled by one
+ *   comparison; for the others σ(z) (an exp) is only computed when an upper bound of it read from a grid leaves
+ *   the draw a chance to beat its sample's best.
  * Ties go to the option listed first (doing nothing), as when every option is drawn in order.
  */
 export const thompsonDistribution = (options: readonly Option[], samples: number, rng: Rng): number[] => {
@@ -186,8 +187,16 @@ export const thompsonDistribution = (options: readonly Option[], samples: number
         at = 0;
       }
       const bounded = v > 0 && Number.isFinite(v);
+      // Below zLow, σ(z)·v − c is below every sample's best: one comparison settles most draws. (The margin
+      // covers the rounding of the log; the grid test below settles the rest of the losers.)
+      let zLow = -Infinity;
+      if (bounded && bestMin > -Infinity) {
+        const t = (bestMin + c) / v;
+        if (t > 0 && t < 1) zLow = Math.log(t / (1 - t)) - 1e-9;
+      }
       for (let k = 0; k < samples; k++) {
         const z = m + s * (dev[at + k] as number);
+        if (z < zLow) continue;
         const bk = best[k] as number;
         if (bounded) {
           // Sure to lose even at σ's upper bound: skip the exp.
