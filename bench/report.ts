@@ -1,5 +1,6 @@
 import type { DecideFigure } from './decide.js';
 import type { DecideHttpRun, DecideStoreCheck } from './decide-http.js';
+import type { EvaluateFigure } from './evaluate.js';
 import type { ImportRun, StoreCounts } from './import.js';
 import type { AppendCheck, IngestRun, Verification } from './ingest-http.js';
 import type { LatencyRun } from './latency.js';
@@ -62,6 +63,8 @@ export interface Results {
   loopStages?: LoopStages;
   /** Figure 7: the durable timer store (bench/timers.ts), beside bare SQLite tables. */
   timers?: TimersFigure;
+  /** Figure 8: `pathwise evaluate` on a generated 1M-row log (bench/evaluate.ts), beside csv-parse alone. */
+  evaluate?: EvaluateFigure;
   failures: string[];
 }
 
@@ -455,6 +458,25 @@ export const formatSummary = (r: Results): string => {
         `${pct(schema.fireReadSeconds / schema.fire.seconds)} of it; left ${n0(store.left)} / ${n0(bare.left)} / ${n0(schema.left)}; ` +
         `files after insert ${store.fileMbAfterInsert.toFixed(0)} / ${bare.fileMbAfterInsert.toFixed(0)} / ${schema.fileMbAfterInsert.toFixed(0)} MB; ` +
         `payload ${n0(store.payloadBytes)} B; RSS after insert ${store.insert.peakRssMb.toFixed(0)} / ${bare.insert.peakRssMb.toFixed(0)} / ${schema.insert.peakRssMb.toFixed(0)} MB`,
+    );
+  }
+  if (r.evaluate) {
+    const e = r.evaluate;
+    for (const run of e.runs) {
+      const label = run.mode === 'plain' ? 'plain (+ uniform)' : `--learn ${run.mode}`;
+      rows.push([
+        `8. evaluate ${n0(e.rows)} rows, ${label}, s`,
+        `${run.seconds.toFixed(1)} s (${n0(run.rowsPerSec)} rows/s, ${run.peakRssMb.toFixed(0)} MB)`,
+        run.mode === 'plain' ? `csv-parse alone ${e.baseline.seconds.toFixed(1)} s` : '',
+        run.mode === 'plain' ? pct(e.baseline.seconds / run.seconds) : '',
+        e.rows >= 1_000_000 ? '<= 30 s' : '',
+        e.rows >= 1_000_000 ? verdict(run.seconds <= 30) : '',
+      ]);
+    }
+    notes.push(
+      `evaluate: ${e.fileMb.toFixed(0)} MB CSV, ${e.actions} actions (generated in ${e.generateSeconds.toFixed(1)} s); ` +
+        `wall time from spawn to exit; csv-parse alone peaks at ${e.baseline.peakRssMb.toFixed(0)} MB; ` +
+        `estimates: ${e.runs.map((x) => `${x.mode} ${JSON.stringify({ logging: x.logging, ...x.learned })}`).join('; ')}`,
     );
   }
   const warnings = [

@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { runDecide, type DecideFigure } from './decide.js';
 import { checkDecideStore, runDecideHttp } from './decide-http.js';
 import { createDecideWorkspace } from './decide-workspace.js';
+import { runEvaluate } from './evaluate.js';
 import { runImport } from './import.js';
 import { assertAll2xx, checkAppend, runIngest, verifyIngest, type IngestOptions } from './ingest-http.js';
 import { runLatency } from './latency.js';
@@ -25,11 +26,20 @@ import { runTimers } from './timers.js';
 import { createWorkspace, removeAllWorkspaces, type Workspace } from './workspace.js';
 
 /**
- * `npm run bench [-- --quick] [-- --only ingest,import,latency,decide,decide-http,loop,timers] [-- --profile]`: the
+ * `npm run bench [-- --quick] [-- --only ingest,import,latency,decide,decide-http,loop,timers,evaluate] [-- --profile]`: the
  * figures Pathwise reports, each beside its baseline measured in the same run. See bench/README.md.
  */
 
-const FIGURES = ['ingest', 'import', 'latency', 'decide', 'decide-http', 'loop', 'timers'] as const;
+const FIGURES = [
+  'ingest',
+  'import',
+  'latency',
+  'decide',
+  'decide-http',
+  'loop',
+  'timers',
+  'evaluate',
+] as const;
 type Figure = (typeof FIGURES)[number];
 
 const { values } = parseArgs({
@@ -71,6 +81,8 @@ const settings = {
   /** Figure timers: pending timers inserted, and the longest the firing phase runs, s. */
   timers: quick ? 200_000 : 1_000_000,
   timerFireSeconds: quick ? 10 : 30,
+  /** Figure evaluate: rows of the generated log (50 actions). */
+  evaluateRows: quick ? 100_000 : 1_000_000,
   profile: values.profile ?? false,
   synchronous: sync ?? 'default (full)',
 };
@@ -352,6 +364,20 @@ const timersFigure = async (ws: Workspace): Promise<void> => {
     throw new Error(`timers: fired + left != inserted for ${wrong.map((r) => r.mode).join(', ')}`);
 };
 
+const evaluateFigure = async (ws: Workspace): Promise<void> => {
+  log(
+    `evaluate: generating ${settings.evaluateRows.toLocaleString('en-US')} logged rows (50 actions), then csv-parse ` +
+      `alone and pathwise evaluate plain, --learn split and --learn replay`,
+  );
+  results.evaluate = await runEvaluate({
+    dir: ws.dir,
+    rows: settings.evaluateRows,
+    seed: 8,
+    timeoutMs: (quick ? 2 : 5) * 60_000,
+    log,
+  });
+};
+
 const newWorkspace = () => createWorkspace(sync === undefined ? {} : { synchronous: sync });
 
 const steps: Array<[Figure | 'profile', (ws: Workspace) => Promise<void>, () => Workspace]> = [
@@ -362,6 +388,7 @@ const steps: Array<[Figure | 'profile', (ws: Workspace) => Promise<void>, () => 
   ['decide-http', decideHttpFigure, () => createDecideWorkspace(settings.decideActions)],
   ['loop', loopFigure, newWorkspace],
   ['timers', timersFigure, newWorkspace],
+  ['evaluate', evaluateFigure, newWorkspace],
 ];
 // The batch run's profile comes with ingest (or alone); the decide and loop figures profile their own runs.
 if (settings.profile && (wants('ingest') || !(wants('decide') || wants('decide-http') || wants('loop'))))

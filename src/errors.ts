@@ -32,6 +32,16 @@ export const ERRORS = {
     retryable: false,
     message: 'Unknown import format %s (use jsonl or csv)',
   },
+  PW_ERR_EVALUATE_DATA: {
+    status: 400,
+    retryable: false,
+    message: 'Cannot evaluate the logged data: %s (see docs/evaluation.md for the input format)',
+  },
+  PW_ERR_EVALUATE_OPTIONS: {
+    status: 400,
+    retryable: false,
+    message: 'Invalid evaluate options: %s (see pathwise evaluate --help)',
+  },
   PW_ERR_DECIDE_INVALID: { status: 400, retryable: false, message: 'Invalid decision request: %s' },
   PW_ERR_DECIDE_PLACEMENT: {
     status: 400,

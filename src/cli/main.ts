@@ -3,6 +3,7 @@ import { isPathwiseError } from '../errors.js';
 import { registerServe } from './commands/serve.js';
 import { registerConfig } from './commands/config.js';
 import { registerImport } from './commands/import.js';
+import { registerEvaluate } from './commands/evaluate.js';
 
 /** What a command needs from the process, passed in so tests can run commands in-process. */
 export interface Io {
@@ -33,6 +34,7 @@ export const buildProgram = (io: Io, setExit: (code: number) => void): Command =
   registerServe(program, io);
   registerImport(program, io, setExit);
   registerConfig(program, io, setExit);
+  registerEvaluate(program, io, setExit);
   return program;
 };
 
