@@ -60,6 +60,15 @@ const sigmaGrid = Float64Array.from(
   (_, k) => 1 / (1 + Math.exp(-(k / SIGMA_STEPS - SIGMA_RANGE))),
 );
 
+/** σ(z) within the grid's error (exactly, off the grid). */
+const sigmaNear = (z: number): number => {
+  const u = (z + SIGMA_RANGE) * SIGMA_STEPS;
+  if (!(u >= 0 && u < SIGMA_END)) return 1 / (1 + Math.exp(-z));
+  const g = Math.floor(u);
+  const lo = sigmaGrid[g] as number;
+  return lo + ((sigmaGrid[g + 1] as number) - lo) * (u - g);
+};
+
 /*
  * Normal deviates: drawing 64 of them for each of 50 options would cost more than the rest of a decision, so
  * each random number generator gets a pool it refreshes a slice of per call, and each call reads its deviates
@@ -122,9 +131,11 @@ export const thompsonDistribution = (options: readonly Option[], samples: number
       drawn++;
       mean[i] = p.mean;
       sd[i] = s;
-      center[i] = scoreAt(o, 1 / (1 + Math.exp(-p.mean)));
-      lowest = scoreAt(o, 1 / (1 + Math.exp(-(p.mean - Z * s))));
-      high[i] = scoreAt(o, 1 / (1 + Math.exp(-(p.mean + Z * s))));
+      // From the grid, not exp (three per option would cost more than the draws they save): the centre only
+      // orders the visits, and the bounds are widened by the grid's error so they stay bounds.
+      center[i] = scoreAt(o, sigmaNear(p.mean));
+      lowest = scoreAt(o, Math.max(0, sigmaNear(p.mean - Z * s) - SIGMA_SLACK));
+      high[i] = scoreAt(o, Math.min(1, sigmaNear(p.mean + Z * s) + SIGMA_SLACK));
     } else {
       logistic[i] = 0;
       mean[i] = p.alpha;
@@ -175,6 +186,7 @@ export const thompsonDistribution = (options: readonly Option[], samples: number
     if ((high[i] as number) < bestMin) continue; // cannot plausibly win any sample
     const v = (value[i] as number) * (weight[i] as number);
     const c = cost[i] as number;
+    let changed = false;
     if (logistic[i] === 1) {
       const m = mean[i] as number;
       const s = sd[i] as number;
@@ -212,6 +224,7 @@ export const thompsonDistribution = (options: readonly Option[], samples: number
         if (score > bk || (score === bk && i < (winner[k] as number))) {
           best[k] = score;
           winner[k] = i;
+          changed = true;
         }
       }
       at += samples;
@@ -222,12 +235,15 @@ export const thompsonDistribution = (options: readonly Option[], samples: number
         if (score > bk || (score === bk && i < (winner[k] as number))) {
           best[k] = score;
           winner[k] = i;
+          changed = true;
         }
       }
     }
-    let lowest = Infinity;
-    for (let k = 0; k < samples; k++) if ((best[k] as number) < lowest) lowest = best[k] as number;
-    bestMin = lowest;
+    if (changed) {
+      let lowest = Infinity;
+      for (let k = 0; k < samples; k++) if ((best[k] as number) < lowest) lowest = best[k] as number;
+      bestMin = lowest;
+    }
   }
   for (let k = 0; k < samples; k++) {
     const w = winner[k] as number;
