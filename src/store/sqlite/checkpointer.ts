@@ -31,7 +31,6 @@ parentPort.on('message', () => {
 
 export const startCheckpointer = (opts: {
   file: string;
-  synchronous: 'full' | 'normal';
   intervalMs: number;
   busyTimeoutMs: number;
   onError: (message: string) => void;
@@ -42,7 +41,8 @@ export const startCheckpointer = (opts: {
     workerData: {
       driver,
       file: opts.file,
-      synchronous: opts.synchronous === 'full' ? 'FULL' : 'NORMAL',
+      // As every connection (see index.ts): a checkpoint syncs the WAL before and the database after.
+      synchronous: 'NORMAL',
       intervalMs: opts.intervalMs,
       busyTimeoutMs: opts.busyTimeoutMs,
     },

@@ -10,11 +10,15 @@ import type { Database } from './schema.js';
 import { prepareStatements, SqliteWriter, type Statements } from './writer.js';
 import { WriteCache } from './write-cache.js';
 import { startCheckpointer, type Checkpointer } from './checkpointer.js';
+import { WalSync } from './wal-sync.js';
 
 export interface SqliteStoreOptions {
   /** Path of the database file, or `:memory:` (one connection; reads then also see uncommitted writes). */
   file: string;
-  /** `full` (default) fsyncs every commit and survives power loss; `normal` survives only a process crash. */
+  /**
+   * `full` (default): a write resolves once its commit is on disk (it survives power loss); the fsync runs off
+   * the event loop (see wal-sync.ts). `normal`: resolves at commit; survives a process crash, not power loss.
+   */
   synchronous?: 'full' | 'normal';
   /** Tuning for tests: how often the checkpointer thread runs, and how often the writer rewinds the WAL. */
   checkpointEveryMs?: number;
@@ -42,10 +46,11 @@ const defaults = {
   journalSizeLimit: 64 * 1024 * 1024,
 } as const;
 
-const connect = (file: string, synchronous: 'full' | 'normal'): BetterSqlite3.Database => {
+/** Every connection runs NORMAL: for `full`, the store fsyncs the WAL itself after commits (wal-sync.ts). */
+const connect = (file: string): BetterSqlite3.Database => {
   const db = new Sqlite(file, { timeout: defaults.busyTimeoutMs });
   db.pragma('journal_mode = WAL');
-  db.pragma(`synchronous = ${synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+  db.pragma('synchronous = NORMAL');
   db.pragma(`busy_timeout = ${defaults.busyTimeoutMs}`);
   db.pragma(`cache_size = -${defaults.cacheKiB}`);
   db.pragma(`journal_size_limit = ${defaults.journalSizeLimit}`);
@@ -56,11 +61,11 @@ const connect = (file: string, synchronous: 'full' | 'normal'): BetterSqlite3.Da
 /** Opens (creating if needed) a SQLite store. Call `migrate()` before the first read or write. */
 export const openSqliteStore = async (opts: SqliteStoreOptions): Promise<Store> => {
   const synchronous = opts.synchronous ?? defaults.synchronous;
-  const writer = connect(opts.file, synchronous);
-  if (opts.file === ':memory:') return new SqliteStore(writer, writer);
+  const writer = connect(opts.file);
+  if (opts.file === ':memory:') return new SqliteStore(writer, writer, undefined);
   let reader: BetterSqlite3.Database | undefined;
   try {
-    reader = connect(opts.file, synchronous);
+    reader = connect(opts.file);
     // The reader never writes; refuse it outright so a stray statement cannot take the write lock.
     reader.pragma('query_only = ON');
     reader.pragma(`cache_size = -${defaults.readerCacheKiB}`);
@@ -69,7 +74,6 @@ export const openSqliteStore = async (opts: SqliteStoreOptions): Promise<Store> 
     const warn = opts.onWarning ?? ((m: string) => process.emitWarning(m, 'PathwiseStoreWarning'));
     const checkpointer = startCheckpointer({
       file: opts.file,
-      synchronous,
       intervalMs: opts.checkpointEveryMs ?? defaults.checkpointEveryMs,
       busyTimeoutMs: defaults.busyTimeoutMs,
       onError: (message) => {
@@ -78,7 +82,8 @@ export const openSqliteStore = async (opts: SqliteStoreOptions): Promise<Store> 
         warn(`checkpointer thread failed, checkpointing on the writer instead: ${message}`);
       },
     });
-    return new SqliteStore(writer, reader, checkpointer, opts.walRewindMs ?? defaults.walRewindMs);
+    const durable = synchronous === 'full' ? new WalSync(`${opts.file}-wal`) : undefined;
+    return new SqliteStore(writer, reader, durable, checkpointer, opts.walRewindMs ?? defaults.walRewindMs);
   } catch (err) {
     reader?.close();
     writer.close();
@@ -97,6 +102,8 @@ class SqliteStore implements Store {
   private statements: Statements | undefined;
   /** Tail of the queue of write transactions: each starts only when the previous one has settled. */
   private tail: Promise<unknown> = Promise.resolve();
+  /** Settles when the last write() was reported (durable or failed). */
+  private lastWrite: Promise<void> = Promise.resolve();
   private closed = false;
   private readonly cache = new WriteCache(defaults.writeCacheProfiles, defaults.writeCacheIdentities);
   private dataVersion: number | undefined;
@@ -105,6 +112,8 @@ class SqliteStore implements Store {
   constructor(
     private readonly writer: BetterSqlite3.Database,
     private readonly reader: BetterSqlite3.Database,
+    /** Set for `synchronous: 'full'`: commits are reported once the WAL is fsynced. */
+    private readonly durable: WalSync | undefined,
     private readonly checkpointer?: Checkpointer,
     private readonly walRewindMs: number = defaults.walRewindMs,
   ) {
@@ -136,7 +145,25 @@ class SqliteStore implements Store {
   }
 
   write<T>(fn: (w: StoreWriter) => Promise<T>): Promise<T> {
-    return this.enqueue(() => this.transact(fn));
+    const committed = this.enqueue(() => this.transact(fn));
+    const durable = this.durable;
+    if (durable === undefined) return committed;
+    // The next transaction may run while this one's fsync does; this one is reported after it.
+    const done = committed.then(async (result) => {
+      try {
+        await durable.sync();
+      } catch (err) {
+        const detail = `a commit could not be made durable (fsync of the WAL failed): ${String(err)}`;
+        throw new PathwiseError('PW_ERR_STORE_UNAVAILABLE', detail, { cause: err });
+      }
+      return result;
+    });
+    // Syncs complete in order, so close() waiting for the last write's covers every earlier one.
+    this.lastWrite = done.then(
+      () => undefined,
+      () => undefined,
+    );
+    return done;
   }
 
   async close(): Promise<void> {
@@ -144,6 +171,8 @@ class SqliteStore implements Store {
     this.closed = true;
     // Let queued transactions finish: a caller awaiting one was promised a commit or an error, not silence.
     await this.tail;
+    await this.lastWrite;
+    await this.durable?.close();
     await this.checkpointer?.stop();
     // The reader first: the last connection to close checkpoints the WAL into the database file.
     if (this.reader !== this.writer) this.reader.close();
