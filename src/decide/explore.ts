@@ -17,6 +17,8 @@ let cost = new Float64Array(0);
 let center = new Float64Array(0); // the priority at the posterior's centre: the visiting order
 let high = new Float64Array(0); // the best plausible priority of a draw (+4σ)
 let order = new Int32Array(0);
+let ranked = new Int32Array(0); // every option by decreasing centre; kept between calls (see below)
+let rankedN = -1;
 let wins = new Int32Array(0);
 let best = new Float64Array(0); // per sample: the best priority so far, and whose
 let winner = new Int32Array(0);
@@ -34,13 +36,15 @@ const reserve = (n: number, samples: number): void => {
     center = new Float64Array(size);
     high = new Float64Array(size);
     order = new Int32Array(size);
+    ranked = new Int32Array(size);
+    rankedN = -1;
     wins = new Int32Array(size);
   }
   if (best.length < samples) {
     const size = 2 ** Math.ceil(Math.log2(Math.max(samples, 64)));
     best = new Float64Array(size);
     winner = new Int32Array(size);
-    fresh = new Float64Array(Math.max(size, REFRESH));
+    fresh = new Float64Array(size);
   }
 };
 
@@ -70,26 +74,57 @@ const sigmaNear = (z: number): number => {
 };
 
 /*
- * Normal deviates: drawing 64 of them for each of 50 options would cost more than the rest of a decision, so
- * each random number generator gets a pool it refreshes a slice of per call, and each call reads its deviates
- * from a random place in it. Within a call no deviate is read twice (a call may read at most a quarter of the
- * pool; a bigger one draws fresh deviates); across calls reuse is harmless, because the choice is sampled
- * from the distribution the call estimated, so the logged propensity is exact whatever deviates estimated it.
- * Keyed by generator, so the same seed replays the same decisions.
+ * Normal deviates: drawing 64 for each of 50 options would cost more than the rest of a decision, so each
+ * random number generator gets a pool of them, in blocks of `samples`: each option of a call reads one block,
+ * and each call renews one block. Within a block the deviates are sorted (ascending) and each carries the
+ * sample it goes to, a random permutation: the sample-by-sample deviates are then iid normal, as if drawn in
+ * order, yet an option's draws can be visited from the largest down and left as soon as one cannot win (the
+ * rest are smaller). Within a call no block is read twice (a call may read at most a quarter of the pool; a
+ * bigger one draws fresh deviates); across calls reuse is harmless, because the choice is sampled from the
+ * distribution the call estimated, so the logged propensity is exact whatever deviates estimated it. Keyed
+ * by generator, so the same seed replays the same decisions.
  */
 const POOL = 1 << 15;
-const REFRESH = 256;
-const pools = new WeakMap<Rng, { buf: Float64Array; cursor: number }>();
 
-const poolOf = (rng: Rng): { buf: Float64Array; cursor: number } => {
+interface Pool {
+  block: number;
+  buf: Float64Array;
+  /** The sample each deviate goes to (a permutation of 0 … block − 1 per block). */
+  slot: Int32Array;
+  /** The next block to renew. */
+  cursor: number;
+}
+const pools = new WeakMap<Rng, Pool>();
+
+/** Draws block b afresh: `block` normal deviates, sorted, each given a sample by a random permutation. */
+const renew = (pool: Pool, b: number, rng: Rng): void => {
+  const { block, buf, slot } = pool;
+  const from = b * block;
+  const part = buf.subarray(from, from + block);
+  fillNormal(rng, part, block);
+  part.sort();
+  for (let j = 0; j < block; j++) slot[from + j] = j;
+  for (let j = block - 1; j > 0; j--) {
+    const r = Math.floor(rng.next() * (j + 1));
+    const t = slot[from + j] as number;
+    slot[from + j] = slot[from + r] as number;
+    slot[from + r] = t;
+  }
+};
+
+const poolOf = (rng: Rng, block: number): Pool => {
   let pool = pools.get(rng);
-  if (pool === undefined) {
-    pool = { buf: new Float64Array(POOL), cursor: 0 };
-    fillNormal(rng, pool.buf, POOL);
+  if (pool === undefined || pool.block !== block) {
+    const size = Math.floor(POOL / block) * block;
+    pool = { block, buf: new Float64Array(size), slot: new Int32Array(size), cursor: 0 };
+    for (let b = 0; b < size / block; b++) renew(pool, b, rng);
     pools.set(rng, pool);
   }
   return pool;
 };
+
+/** 0, 1, … : the samples of fresh (unsorted) deviates, in order. */
+let identity = new Int32Array(0);
 
 /**
  * Thompson sampling over the options (Chapelle & Li 2011): each draw samples every option's P(goal) from its
@@ -160,23 +195,38 @@ export const thompsonDistribution = (options: readonly Option[], samples: number
     if (lowest > floor) floor = lowest;
   }
 
-  // Contenders by decreasing centre priority, ties in index order (insertion sort: stable).
-  let live = 0;
-  for (let i = 0; i < n; i++) {
-    if (!((high[i] as number) >= floor)) continue;
-    const c = Number.isNaN(center[i] as number) ? -Infinity : (center[i] as number);
-    let r = live++;
-    while (r > 0 && (center[order[r - 1] as number] as number) < c) {
-      order[r] = order[r - 1] as number;
-      r--;
+  // Contenders by decreasing centre priority, ties in index order. The insertion sort starts from the last
+  // call's order: successive customers of one catalog rank their options alike, so it is nearly sorted.
+  if (rankedN !== n) {
+    for (let i = 0; i < n; i++) ranked[i] = i;
+    rankedN = n;
+  }
+  for (let i = 0; i < n; i++) if (Number.isNaN(center[i] as number)) center[i] = -Infinity;
+  for (let r = 1; r < n; r++) {
+    const i = ranked[r] as number;
+    const c = center[i] as number;
+    let q = r;
+    for (; q > 0; q--) {
+      const j = ranked[q - 1] as number;
+      const cj = center[j] as number;
+      if (cj > c || (cj === c && j < i)) break;
+      ranked[q] = j;
     }
-    order[r] = i;
+    ranked[q] = i;
+  }
+  let live = 0;
+  for (let r = 0; r < n; r++) {
+    const i = ranked[r] as number;
+    if ((high[i] as number) >= floor) order[live++] = i;
   }
 
-  // Deviates: from the generator's pool, or fresh for a call too big for it.
+  // Deviates: from the generator's pool, one sorted block per option, or fresh for a call too big for it.
   const pooled = samples * drawn <= POOL / 4;
-  const pool = pooled ? poolOf(rng) : undefined;
-  let at = pooled ? Math.floor(rng.next() * (POOL - samples * drawn)) : 0;
+  const pool = pooled ? poolOf(rng, samples) : undefined;
+  const blocks = pool === undefined ? 0 : pool.buf.length / samples;
+  let at = pool === undefined ? 0 : Math.floor(rng.next() * (blocks - drawn + 1)) * samples;
+  if (pool === undefined && identity.length < samples)
+    identity = Int32Array.from({ length: samples }, (_, k) => k);
 
   best.fill(-Infinity, 0, samples);
   winner.fill(-1, 0, samples);
@@ -191,24 +241,33 @@ export const thompsonDistribution = (options: readonly Option[], samples: number
       const m = mean[i] as number;
       const s = sd[i] as number;
       let dev: Float64Array;
+      let slot: Int32Array;
       if (pool !== undefined) {
         dev = pool.buf;
+        slot = pool.slot;
       } else {
         fillNormal(rng, fresh, samples);
         dev = fresh;
+        slot = identity;
         at = 0;
       }
       const bounded = v > 0 && Number.isFinite(v);
-      // Below zLow, σ(z)·v − c is below every sample's best: one comparison settles most draws. (The margin
-      // covers the rounding of the log; the grid test below settles the rest of the losers.)
+      // Below zLow, σ(z)·v − c is below every sample's best: one comparison settles a draw, and in a sorted
+      // block all the draws after it. (The margin covers the rounding of the log; the grid test below settles
+      // the rest of the losers.)
       let zLow = -Infinity;
       if (bounded && bestMin > -Infinity) {
         const t = (bestMin + c) / v;
         if (t > 0 && t < 1) zLow = Math.log(t / (1 - t)) - 1e-9;
       }
-      for (let k = 0; k < samples; k++) {
-        const z = m + s * (dev[at + k] as number);
-        if (z < zLow) continue;
+      const sorted = pool !== undefined;
+      for (let j = samples - 1; j >= 0; j--) {
+        const z = m + s * (dev[at + j] as number);
+        if (z < zLow) {
+          if (sorted) break;
+          continue;
+        }
+        const k = slot[at + j] as number;
         const bk = best[k] as number;
         if (bounded) {
           // Sure to lose even at σ's upper bound: skip the exp.
@@ -239,7 +298,9 @@ export const thompsonDistribution = (options: readonly Option[], samples: number
         }
       }
     }
-    if (changed) {
+    // Bests only rise, so a stale lowest best is still a floor: refreshed after the first options (which set
+    // most bests), then every fourth.
+    if (changed && (r < 8 || (r & 3) === 0)) {
       let lowest = Infinity;
       for (let k = 0; k < samples; k++) if ((best[k] as number) < lowest) lowest = best[k] as number;
       bestMin = lowest;
@@ -250,10 +311,9 @@ export const thompsonDistribution = (options: readonly Option[], samples: number
     if (w >= 0) wins[w] = (wins[w] as number) + 1;
   }
   if (pool !== undefined) {
-    // Renew a slice of the pool, so it is all fresh every POOL / REFRESH calls.
-    fillNormal(rng, fresh, REFRESH);
-    pool.buf.set(fresh.subarray(0, REFRESH), pool.cursor);
-    pool.cursor = (pool.cursor + REFRESH) % POOL;
+    // One block renewed per call: the whole pool every POOL / samples calls.
+    renew(pool, pool.cursor, rng);
+    pool.cursor = (pool.cursor + 1) % blocks;
   }
   const dist = new Array<number>(n);
   for (let i = 0; i < n; i++) dist[i] = (wins[i] as number) / samples;

@@ -382,6 +382,27 @@ describe('thompsonDistribution skips only draws that cannot win', () => {
     });
   });
 
+  it.each(Object.keys(scenarios))(
+    'with pooled, sorted deviates (64 samples a call), averages to the same distribution: %s',
+    (name) => {
+      const options = scenarios[name]!;
+      const calls = 3000;
+      const rng = seededRng(21);
+      const mean = options.map(() => 0);
+      for (let c = 0; c < calls; c++) {
+        thompsonDistribution(options, 64, rng).forEach((p, i) => (mean[i]! += p / calls));
+      }
+      const slow = plain(options, 40_000, seededRng(22));
+      mean.forEach((p, i) => {
+        const q = slow[i]!;
+        // Calls share the pool's deviates (one block renewed per call), so the 192,000 draws are worth fewer
+        // independent ones: compare at the precision of 40,000 and allow 5 sd.
+        const sd = Math.sqrt((2 * Math.max(p * (1 - p), q * (1 - q), 1 / 40_000)) / 40_000);
+        expect(Math.abs(p - q)).toBeLessThan(5 * sd);
+      });
+    },
+  );
+
   it('replays from its seed, whatever it was called with in between', () => {
     const options = scenarios['Beta and logistic, odd levers']!;
     const first = thompsonDistribution(options, 64, seededRng(4));
