@@ -97,6 +97,19 @@ interface Pool {
 const pools = new WeakMap<Rng, Pool>();
 
 /** Draws block b afresh: `block` normal deviates, sorted, each given a sample by a random permutation. */
+/** Gives block b's deviates to the samples by a fresh random permutation (Fisher–Yates). */
+const shuffle = (pool: Pool, b: number, rng: Rng): void => {
+  const { block, slot } = pool;
+  const from = b * block;
+  for (let j = block - 1; j > 0; j--) {
+    const r = from + Math.floor(rng.next() * (j + 1));
+    const t = slot[from + j] as number;
+    slot[from + j] = slot[r] as number;
+    slot[r] = t;
+  }
+};
+
+/** Draws block b afresh: `block` normal deviates, sorted, each given a sample by a random permutation. */
 const renew = (pool: Pool, b: number, rng: Rng): void => {
   const { block, buf, slot } = pool;
   const from = b * block;
@@ -104,12 +117,7 @@ const renew = (pool: Pool, b: number, rng: Rng): void => {
   fillNormal(rng, part, block);
   part.sort();
   for (let j = 0; j < block; j++) slot[from + j] = j;
-  for (let j = block - 1; j > 0; j--) {
-    const r = Math.floor(rng.next() * (j + 1));
-    const t = slot[from + j] as number;
-    slot[from + j] = slot[from + r] as number;
-    slot[from + r] = t;
-  }
+  shuffle(pool, b, rng);
 };
 
 const poolOf = (rng: Rng, block: number): Pool => {
@@ -311,9 +319,13 @@ export const thompsonDistribution = (options: readonly Option[], samples: number
     if (w >= 0) wins[w] = (wins[w] as number) + 1;
   }
   if (pool !== undefined) {
-    // One block renewed per call: the whole pool every POOL / samples calls.
-    renew(pool, pool.cursor, rng);
-    pool.cursor = (pool.cursor + 1) % blocks;
+    // Each call reshuffles one block's permutation and every 16th also draws its deviates afresh (sorting them
+    // costs as much as the rest of the call's sampling): the whole pool is redrawn every 16 × POOL / samples
+    // calls. What a block's deviates are matters little (they are 32,768 draws of one normal); that the samples
+    // they go to are independent of every other block's is what matters, and the permutations see to it.
+    if ((pool.cursor & 15) === 0) renew(pool, pool.cursor >>> 4, rng);
+    else shuffle(pool, (pool.cursor * 7919) % blocks, rng);
+    pool.cursor = (pool.cursor + 1) % (16 * blocks);
   }
   const dist = new Array<number>(n);
   for (let i = 0; i < n; i++) dist[i] = (wins[i] as number) / samples;
