@@ -104,8 +104,9 @@ export const ingestSchema = z.strictObject({
 
 export const storageSchema = z.strictObject({
   /**
-   * SQLite `synchronous`: `full` fsyncs every commit (survives power loss); `normal` survives a crash of
-   * the process but may lose the last commits on power loss. Commits are grouped, so `full` costs little.
+   * `full`: a write is acknowledged once its commit is fsynced (survives power loss; the fsync runs off the
+   * event loop, see store/sqlite/wal-sync.ts); `normal` survives a crash of the process but may lose the last
+   * commits on power loss. Commits are grouped, so `full` costs little.
    */
   synchronous: z.enum(['full', 'normal']).default('full'),
 });
