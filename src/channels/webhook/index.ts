@@ -4,7 +4,8 @@ import type { ChannelAdapter, DeliveryResult, OutboundMessage } from '../channel
 import { TemplateError } from '../render.js';
 import { expandEnv } from '../secrets.js';
 import { buildWebhookBody } from './body.js';
-import { resultFromError, resultFromResponse } from './response.js';
+import { createPoster } from './post.js';
+import { MAX_BODY_BYTES, resultFromError, resultFromResponse } from './response.js';
 import { signPayload } from './signature.js';
 
 export { buildWebhookBody, type WebhookBody } from './body.js';
@@ -62,11 +63,14 @@ export const createWebhookChannel = (
       });
     }
   }
-  // Aborts requests in flight when the channel closes (shutdown should not wait for a slow provider).
-  const closing = new AbortController();
+  // Requests in flight fail when the channel closes (shutdown should not wait for a slow provider).
+  const poster = createPoster(config.url, { timeoutMs: config.timeout, maxBodyBytes: MAX_BODY_BYTES });
+  let closing = false;
+  const extra: Record<string, string> = {};
+  extraHeaders.forEach((value, name) => (extra[name] = value));
 
   const send = async (message: OutboundMessage): Promise<DeliveryResult> => {
-    if (closing.signal.aborted) return { status: 'failed', retryable: true, reason: 'channel closed' };
+    if (closing) return { status: 'failed', retryable: true, reason: 'channel closed' };
     let raw: string;
     try {
       raw = JSON.stringify(await buildWebhookBody(message));
@@ -80,25 +84,27 @@ export const createWebhookChannel = (
       };
     }
     const timestamp = Math.floor(deps.now() / 1000);
-    const headers = new Headers(extraHeaders);
-    headers.set('content-type', 'application/json');
-    headers.set(WEBHOOK_HEADERS.idempotencyKey, message.idempotencyKey);
-    headers.set(WEBHOOK_HEADERS.delivery, message.deliveryId);
-    headers.set(WEBHOOK_HEADERS.timestamp, String(timestamp));
-    headers.set(WEBHOOK_HEADERS.signature, signPayload(secret, timestamp, raw));
-    // One deadline for connecting, the response and reading its body.
-    const signal = AbortSignal.any([AbortSignal.timeout(config.timeout), closing.signal]);
+    const headers: Record<string, string> = {
+      ...extra,
+      'content-type': 'application/json',
+      [WEBHOOK_HEADERS.idempotencyKey]: message.idempotencyKey,
+      [WEBHOOK_HEADERS.delivery]: message.deliveryId,
+      [WEBHOOK_HEADERS.timestamp]: String(timestamp),
+      [WEBHOOK_HEADERS.signature]: signPayload(secret, timestamp, raw),
+    };
     try {
-      const res = await fetch(config.url, { method: 'POST', headers, body: raw, signal, redirect: 'manual' });
-      return await resultFromResponse(res);
+      return resultFromResponse(await poster.post(headers, raw));
     } catch (e) {
-      if (closing.signal.aborted) return { status: 'failed', retryable: true, reason: 'channel closed' };
+      if (closing) return { status: 'failed', retryable: true, reason: 'channel closed' };
       return resultFromError(e, config.timeout);
     }
   };
 
   return {
     send,
-    close: async () => closing.abort(),
+    close: async () => {
+      closing = true;
+      poster.close();
+    },
   };
 };

@@ -1,32 +1,13 @@
 import type { DeliveryResult } from '../channel.js';
+import { PostError, type PostResponse } from './post.js';
 
 /** Enough of a response to find an `id` or quote an error; a provider's long error page is cut off here. */
-const MAX_BODY_BYTES = 64 * 1024;
+export const MAX_BODY_BYTES = 64 * 1024;
 const EXCERPT_CHARS = 200;
 
 /** Statuses where the same request can succeed later: timeout, too early, rate limited, and every 5xx. */
 const isRetryableStatus = (status: number): boolean =>
   status === 408 || status === 425 || status === 429 || status >= 500;
-
-/** Reads at most MAX_BODY_BYTES of the body, then cancels the rest; '' when the body cannot be read. */
-const readCapped = async (res: Response): Promise<string> => {
-  if (res.body === null) return '';
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  try {
-    while (size < MAX_BODY_BYTES) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-      size += value.byteLength;
-    }
-  } catch {
-    return Buffer.concat(chunks).toString('utf8');
-  }
-  await reader.cancel().catch(() => undefined);
-  return Buffer.concat(chunks).toString('utf8').slice(0, MAX_BODY_BYTES);
-};
 
 const providerIdFrom = (text: string): string | undefined => {
   try {
@@ -47,37 +28,35 @@ const excerpt = (text: string): string => {
 };
 
 /** Maps an HTTP response to a DeliveryResult: 2xx sent, retryable statuses retried, the rest failed for good. */
-export const resultFromResponse = async (res: Response): Promise<DeliveryResult> => {
-  const text = await readCapped(res);
+export const resultFromResponse = (res: PostResponse): DeliveryResult => {
+  const { text } = res;
   if (res.status >= 200 && res.status < 300) {
     const providerId = providerIdFrom(text);
     return providerId === undefined ? { status: 'sent' } : { status: 'sent', providerId };
   }
-  const retryAfter = res.headers.get('retry-after');
+  const retryAfter = res.header('retry-after');
   let reason = `HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}`;
-  if (retryAfter !== null) reason += ` (retry-after: ${retryAfter})`;
+  if (retryAfter !== undefined) reason += ` (retry-after: ${retryAfter})`;
   if (res.status >= 300 && res.status < 400) {
     // Redirects are not followed: a 301/302 would turn the POST into a GET and drop the signed body.
-    reason += ` to ${res.headers.get('location') ?? '(no location)'}: update the channel url`;
+    reason += ` to ${res.header('location') ?? '(no location)'}: update the channel url`;
   }
   const quoted = excerpt(text);
   if (quoted !== '') reason += `: ${quoted}`;
   return { status: 'failed', retryable: isRetryableStatus(res.status), reason };
 };
 
-/** Maps a fetch rejection (timeout, refused, reset, DNS) to a retryable failure that says what happened. */
+/** Maps a failed request (timeout, refused, reset, DNS) to a retryable failure that says what happened. */
 export const resultFromError = (error: unknown, timeoutMs: number): DeliveryResult => {
-  if (error instanceof Error && error.name === 'TimeoutError') {
+  if (error instanceof PostError && error.code === 'TIMEOUT') {
     return {
       status: 'failed',
       retryable: true,
       reason: `timeout: no complete response within ${timeoutMs} ms`,
     };
   }
-  const cause = error instanceof Error ? error.cause : undefined;
   const code =
-    cause !== null && typeof cause === 'object' && 'code' in cause ? String(cause.code) : undefined;
-  const detail =
-    cause instanceof Error ? cause.message : error instanceof Error ? error.message : String(error);
+    error !== null && typeof error === 'object' && 'code' in error ? String(error.code) : undefined;
+  const detail = error instanceof Error ? error.message : String(error);
   return { status: 'failed', retryable: true, reason: `network: ${code ? `${code} ` : ''}(${detail})` };
 };
