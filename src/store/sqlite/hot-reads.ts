@@ -1,6 +1,7 @@
 import type BetterSqlite3 from 'better-sqlite3';
-import type { ContactRecord } from '../store.js';
-import type { ProfileRow } from './schema.js';
+import type { ContactRecord, StoredDecision } from '../store.js';
+import { toOutcome, toStoredDecision } from './decision-rows.js';
+import type { DecisionRow, OutcomeRow, ProfileRow } from './schema.js';
 
 /**
  * The reads every decision makes (resolve the customer, load the profile, the contact history), as prepared
@@ -9,9 +10,18 @@ import type { ProfileRow } from './schema.js';
  */
 export class HotReads {
   private readonly s;
+  /** getDecision's two reads in one read transaction (one snapshot), as the kysely version. */
+  private readonly decisionTx: (id: string) => StoredDecision | undefined;
 
   constructor(db: BetterSqlite3.Database) {
     this.s = {
+      decision: db.prepare<[string], DecisionRow>('SELECT * FROM decisions WHERE id = ?'),
+      outcomes: db.prepare<
+        [string],
+        Pick<OutcomeRow, 'decision_id' | 'cause' | 'at' | 'kind' | 'reward' | 'value'>
+      >(
+        'SELECT decision_id, cause, at, kind, reward, value FROM outcomes WHERE decision_id = ? ORDER BY at, seq',
+      ),
       mergedInto: db.prepare<[string], { merged_into: string | null }>(
         'SELECT merged_into FROM profiles WHERE id = ?',
       ),
@@ -40,6 +50,16 @@ export class HotReads {
          ORDER BY d.at DESC, d.seq DESC`,
       ),
     };
+    this.decisionTx = db.transaction((id: string) => {
+      const row = this.s.decision.get(id);
+      if (row === undefined) return undefined;
+      return toStoredDecision(row, this.s.outcomes.all(id).map(toOutcome));
+    });
+  }
+
+  /** A decision with its outcomes (the dispatcher and the engine read one per message). */
+  getDecision(id: string): StoredDecision | undefined {
+    return this.decisionTx(id);
   }
 
   /** `merged_into` of a profile row: undefined when no row, null when it is live. */
