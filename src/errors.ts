@@ -42,6 +42,11 @@ export const ERRORS = {
     retryable: false,
     message: 'Invalid evaluate options: %s (see pathwise evaluate --help)',
   },
+  PW_ERR_SIM_SCENARIO: {
+    status: 400,
+    retryable: false,
+    message: 'Invalid simulation scenario %s (see docs/simulation.md for the format)',
+  },
   PW_ERR_DECIDE_INVALID: { status: 400, retryable: false, message: 'Invalid decision request: %s' },
   PW_ERR_DECIDE_PLACEMENT: {
     status: 400,

@@ -4,6 +4,7 @@ import { registerServe } from './commands/serve.js';
 import { registerConfig } from './commands/config.js';
 import { registerImport } from './commands/import.js';
 import { registerEvaluate } from './commands/evaluate.js';
+import { registerSimulate } from './commands/simulate.js';
 
 /** What a command needs from the process, passed in so tests can run commands in-process. */
 export interface Io {
@@ -35,6 +36,7 @@ export const buildProgram = (io: Io, setExit: (code: number) => void): Command =
   registerImport(program, io, setExit);
   registerConfig(program, io, setExit);
   registerEvaluate(program, io, setExit);
+  registerSimulate(program, io, setExit);
   return program;
 };
 
