@@ -25,6 +25,12 @@ export const ERRORS = {
   PW_ERR_INGEST_TRACKING_PLAN: { status: 400, retryable: false, message: 'Tracking plan violation: %s' },
   PW_ERR_INGEST_BODY: { status: 400, retryable: false, message: 'Unreadable request body: %s' },
   PW_ERR_PROFILE_NOT_FOUND: { status: 404, retryable: false, message: 'No profile for identifier %s' },
+  PW_ERR_PROFILE_ERASED: {
+    status: 404,
+    retryable: false,
+    message:
+      'The customer %s was erased: only an anonymous tombstone remains, so there is nothing to read or erase',
+  },
   PW_ERR_QUERY_INVALID: { status: 400, retryable: false, message: 'Invalid query: %s' },
   PW_ERR_IMPORT_FILE: { status: 400, retryable: false, message: 'Cannot read import file: %s' },
   PW_ERR_IMPORT_FORMAT: {

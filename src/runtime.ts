@@ -5,7 +5,7 @@ import { INTERNAL_SOURCE, type Channel, type Clock } from './domain/index.js';
 import { PathwiseError } from './errors.js';
 import type { Store } from './store/store.js';
 import { openSqliteStore } from './store/sqlite/index.js';
-import { ProfileQueries, ProfileService, SegmentRefresher } from './profiles/index.js';
+import { PrivacyService, ProfileQueries, ProfileService, SegmentRefresher } from './profiles/index.js';
 import { IngestService } from './ingest/index.js';
 import { ServerMetrics } from './server/index.js';
 import type { Keys, ReloadResult } from './server/index.js';
@@ -37,6 +37,8 @@ export interface Runtime {
   store: Store;
   profiles: ProfileService;
   queries: ProfileQueries;
+  /** Erasure and export of one customer's data (docs/privacy.md). */
+  privacy: PrivacyService;
   /** Re-evaluates segments of silent customers; `serve` starts it, one-shot commands do not. */
   refresher: SegmentRefresher;
   ingest: IngestService;
@@ -256,6 +258,15 @@ export const openRuntime = async (opts: RuntimeOptions): Promise<Runtime> => {
     consentTrait: () => current.policy.consent.trait,
   });
   const queries = new ProfileQueries(store.read, settings, now);
+  const privacy = new PrivacyService({
+    store,
+    queries,
+    now,
+    newId,
+    identifiers: () => config.identity.identifiers,
+    computedTraits: () => settings.computedTraits,
+    consentTrait: () => current.policy.consent.trait,
+  });
   const refresher = new SegmentRefresher(store, profiles, {
     intervalMs: config.segments.length === 0 ? 0 : config.segmentRefresh.interval,
     batchSize: config.segmentRefresh.batchSize,
@@ -300,6 +311,7 @@ export const openRuntime = async (opts: RuntimeOptions): Promise<Runtime> => {
     store,
     profiles,
     queries,
+    privacy,
     refresher,
     ingest,
     decisions,
@@ -359,6 +371,7 @@ export const serverFor = (rt: Runtime): FastifyInstance =>
     oversight: rt.oversight,
     links: rt.links,
     profiles: rt.queries,
+    privacy: rt.privacy,
     reader: rt.store.read,
     keys: rt.keys,
     metrics: rt.metrics,

@@ -5,6 +5,7 @@ import { registerConfig } from './commands/config.js';
 import { registerImport } from './commands/import.js';
 import { registerEvaluate } from './commands/evaluate.js';
 import { registerSimulate } from './commands/simulate.js';
+import { registerForget } from './commands/forget.js';
 
 /** What a command needs from the process, passed in so tests can run commands in-process. */
 export interface Io {
@@ -37,6 +38,7 @@ export const buildProgram = (io: Io, setExit: (code: number) => void): Command =
   registerConfig(program, io, setExit);
   registerEvaluate(program, io, setExit);
   registerSimulate(program, io, setExit);
+  registerForget(program, io, setExit);
   return program;
 };
 

@@ -9,6 +9,8 @@ export type Entry = { event: PathwiseEvent; violations?: string[] } | { dead: De
 export type Stored =
   | { status: 'accepted'; seq: number; profileId: string }
   | { status: 'duplicate' }
+  /** Names an erased person: acknowledged, not stored (see ProfileService.isErased). */
+  | { status: 'erased' }
   | { status: 'dead-lettered' };
 
 /**
@@ -111,6 +113,8 @@ export class GroupCommitter {
       if ('dead' in entry) {
         await w.addDeadLetter(entry.dead);
         out.push({ status: 'dead-lettered' });
+      } else if (await this.profiles.isErased(w, entry.event)) {
+        out.push({ status: 'erased' });
       } else if (await w.hasMessage(entry.event.source, entry.event.messageId)) {
         out.push({ status: 'duplicate' });
       } else {

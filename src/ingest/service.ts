@@ -13,6 +13,8 @@ import { noMetrics, type IngestMetrics } from './metrics.js';
 export type Outcome =
   | { status: 'accepted'; messageId: string; profileId: string; violations?: string[] }
   | { status: 'duplicate'; messageId: string }
+  /** The event names an erased person: acknowledged as if accepted, but not stored (docs/privacy.md). */
+  | { status: 'erased'; messageId: string }
   | {
       status: 'rejected';
       code: ErrorCode;
@@ -125,6 +127,7 @@ export class IngestService {
     const stored = await this.committer.submit(entries);
     let accepted = 0;
     let duplicates = 0;
+    let erased = 0;
     stored.forEach((s, k) => {
       const i = slots[k];
       if (i === undefined || i < 0) return;
@@ -137,6 +140,9 @@ export class IngestService {
           profileId: s.profileId,
           ...(entry.violations ? { violations: entry.violations } : {}),
         };
+      } else if (s.status === 'erased') {
+        erased++;
+        outcomes[i] = { status: 'erased', messageId: entry.event.messageId };
       } else {
         duplicates++;
         outcomes[i] = { status: 'duplicate', messageId: entry.event.messageId };
@@ -144,7 +150,8 @@ export class IngestService {
     });
     this.metrics.events(source, 'accepted', accepted);
     this.metrics.events(source, 'duplicate', duplicates);
-    this.metrics.events(source, 'rejected', items.length - accepted - duplicates);
+    this.metrics.events(source, 'erased', erased);
+    this.metrics.events(source, 'rejected', items.length - accepted - duplicates - erased);
     return outcomes;
   }
 

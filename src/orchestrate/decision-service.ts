@@ -10,7 +10,7 @@ import type { PathwiseConfig } from '../config/index.js';
 import { compileCatalog, decide, type Catalog, type ContactHistory } from '../decide/index.js';
 import { hashFeatures, type Rng } from '../learn/index.js';
 import { computedValues, type ProfileService } from '../profiles/index.js';
-import type { Store, StoredDecision, StoreWriter } from '../store/index.js';
+import { PROFILE_ID_KIND, type Store, type StoredDecision, type StoreWriter } from '../store/index.js';
 import { KeyedLock } from './keyed-lock.js';
 import { noControls, withControls, type Controls } from './controls.js';
 
@@ -78,15 +78,32 @@ export interface DecisionServiceDeps {
 
 /** What a website gets back from `POST /v1/decide`. */
 export interface PlacementDecision {
-  decisionId: string;
+  /** Null (with profileId) when the customer was erased: nothing was decided or logged, show the default. */
+  decisionId: string | null;
   placement: string;
-  profileId: string;
+  profileId: string | null;
   /** Null: show the placement's default content (doing nothing was chosen, or nothing is allowed). */
   action: { id: string; channel: string } | null;
   content: JsonObject | null;
   mode: Decision['mode'];
   propensity: number;
 }
+
+/** The answer to a placement request for an erased customer: the placement's default content, nothing logged. */
+const nothingForErased = (placement: string): PlacementDecision => ({
+  decisionId: null,
+  placement,
+  profileId: null,
+  action: null,
+  content: null,
+  mode: 'no-candidates',
+  propensity: 1,
+});
+
+const idsOf = (body: { userId?: string; anonymousId?: string }) => [
+  ...(body.userId === undefined ? [] : [{ kind: 'userId', value: body.userId }]),
+  ...(body.anonymousId === undefined ? [] : [{ kind: 'anonymousId', value: body.anonymousId }]),
+];
 
 /**
  * The decision application service: gathers what the pure pipeline needs (profile, computed traits, contact
@@ -111,6 +128,10 @@ export class DecisionService {
     this.use(this.compile());
     this.log = new GroupWriter(deps.store, async (w, { decision, prepare, alongside }) => {
       await prepare?.(w, decision);
+      // The customer may have been erased since their profile was read: a decision must not bring them back.
+      if (await w.isTombstoned([{ kind: PROFILE_ID_KIND, value: decision.profileId }])) {
+        throw new PathwiseError('PW_ERR_PROFILE_ERASED', JSON.stringify(decision.profileId));
+      }
       await w.saveDecision(decision);
       await alongside?.(w, decision);
     });
@@ -163,11 +184,19 @@ export class DecisionService {
       context: body.context as JsonObject,
     };
     const known = await this.findProfile(body);
+    const ids = idsOf(body);
+    // An erased customer gets "do nothing", and no profile, decision or log entry is written for them.
+    if (known === undefined && (await this.deps.store.read.isTombstoned(ids))) {
+      return nothingForErased(body.placement);
+    }
     // A new customer's profile is created in the same transaction as the decision: one commit per request.
     const profile = known ?? emptyProfile(this.deps.newId(), this.deps.now());
     const prepare =
       known === undefined
         ? async (w: StoreWriter, d: Decision) => {
+            // Erased since the check above: refuse rather than create a profile for them.
+            if (await w.isTombstoned(ids))
+              throw new PathwiseError('PW_ERR_PROFILE_ERASED', '(this customer)');
             d.profileId = (await this.deps.profiles.ensure(w, body, source, profile.id)).id;
           }
         : undefined;

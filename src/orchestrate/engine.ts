@@ -1,5 +1,6 @@
 import type { Decision, Delivery, Signal, Timer } from '../domain/index.js';
 import type { Store } from '../store/index.js';
+import { isPathwiseError } from '../errors.js';
 import { LAST_GOAL_TRAIT } from './rewards.js';
 import type { DecisionService } from './decision-service.js';
 
@@ -85,7 +86,9 @@ export class Engine {
         if (delivery !== undefined) await w.addDelivery(delivery);
       })
       .catch((err: unknown) => {
-        if (err instanceof TimerGone) return undefined;
+        // Erased between reading the profile and logging: the erasure deleted the timer too.
+        if (err instanceof TimerGone || (isPathwiseError(err) && err.code === 'PW_ERR_PROFILE_ERASED'))
+          return undefined;
         throw err;
       });
     if (decided === undefined) {

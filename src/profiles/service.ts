@@ -12,6 +12,7 @@ import type { StoreWriter } from '../store/index.js';
 import {
   applyComputed,
   compileSegments,
+  eventIdentities,
   evaluateSegments,
   mergeTraits,
   type CompiledSegment,
@@ -48,6 +49,20 @@ export class ProfileService {
     private readonly deps: { newId: () => string; now: () => number },
   ) {
     this.segments = compileSegments(settings.segments);
+  }
+
+  /**
+   * Whether the event names a person who was erased (any of its identifiers is tombstoned): such an event is
+   * dropped, never applied, so an erased person does not come back as a new profile from late events.
+   */
+  async isErased(w: StoreWriter, event: PathwiseEvent): Promise<boolean> {
+    const ids = eventIdentities(event, this.settings.identity.identifiers);
+    return w.isTombstoned([
+      ...(ids.userId ? [ids.userId] : []),
+      ...(ids.anonymousId ? [ids.anonymousId] : []),
+      ...ids.previous,
+      ...ids.traits,
+    ]);
   }
 
   async apply(w: StoreWriter, event: PathwiseEvent, violations?: string[]): Promise<Applied> {

@@ -2,7 +2,7 @@ import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { IngestService } from '../ingest/index.js';
 import type { DecisionService, EmailLinks, OutcomeService, Oversight } from '../orchestrate/index.js';
-import type { ProfileQueries } from '../profiles/index.js';
+import type { PrivacyService, ProfileQueries } from '../profiles/index.js';
 import type { StoreReader } from '../store/index.js';
 import { PathwiseError, isPathwiseError } from '../errors.js';
 import type { Keys } from './auth.js';
@@ -16,6 +16,7 @@ import { opsRoutes } from './routes/ops.js';
 import { decideRoutes } from './routes/decide.js';
 import { adminRoutes, type ReloadResult } from './routes/admin.js';
 import { trackingRoutes } from './routes/tracking.js';
+import { privacyRoutes } from './routes/privacy.js';
 
 export interface ServerDeps {
   ingest: IngestService;
@@ -24,6 +25,7 @@ export interface ServerDeps {
   oversight: Oversight;
   links: EmailLinks;
   profiles: ProfileQueries;
+  privacy: PrivacyService;
   reader: StoreReader;
   keys: Keys;
   metrics: ServerMetrics;
@@ -73,6 +75,7 @@ export const buildServer = (deps: ServerDeps): FastifyInstance => {
   ingestRoutes(app, { ingest: deps.ingest, keys: deps.keys, ...deps.limits });
   decideRoutes(app, { decisions: deps.decisions, outcomes: deps.outcomes, keys: deps.keys });
   queryRoutes(app, { profiles: deps.profiles, ingest: deps.ingest, keys: deps.keys });
+  privacyRoutes(app, { privacy: deps.privacy, keys: deps.keys });
   trackingRoutes(app, { links: deps.links });
   adminRoutes(app, {
     keys: deps.keys,

@@ -1,12 +1,12 @@
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { IngestMetrics } from '../ingest/index.js';
+import type { IngestMetrics, IngestOutcome } from '../ingest/index.js';
 
 /** Prometheus metrics of one server: ingest counters, commit and HTTP latency histograms, process metrics. */
 export class ServerMetrics implements IngestMetrics {
   readonly registry = new Registry();
   private readonly ingested = new Counter({
     name: 'pathwise_ingest_events_total',
-    help: 'Events received by ingest, by source and outcome (accepted, duplicate, rejected)',
+    help: 'Events received by ingest, by source and outcome (accepted, duplicate, rejected, erased)',
     labelNames: ['source', 'outcome'] as const,
     registers: [this.registry],
   });
@@ -46,7 +46,7 @@ export class ServerMetrics implements IngestMetrics {
     collectDefaultMetrics({ register: this.registry, prefix: 'pathwise_' });
   }
 
-  events(source: string, outcome: 'accepted' | 'duplicate' | 'rejected', n: number): void {
+  events(source: string, outcome: IngestOutcome, n: number): void {
     if (n > 0) this.ingested.inc({ source, outcome }, n);
   }
 

@@ -198,11 +198,75 @@ export interface OutboxReader {
   controls(): Promise<Map<string, Json>>;
 }
 
+/** What one erasure removed, per kind of record (see PrivacyWriter.forget). */
+export interface ErasureCounts {
+  /** The live profile and every profile merged into it. */
+  profiles: number;
+  identities: number;
+  /** Events of the profiles, segment changes and receipts included. */
+  events: number;
+  merges: number;
+  segmentMemberships: number;
+  decisions: number;
+  outcomes: number;
+  timers: number;
+  deliveries: number;
+  /** Rejected payloads that named one of the person's identifiers, profile ids or decision ids. */
+  deadLetters: number;
+  /** Tombstones written: one per identifier and per profile id (already present ones are not counted). */
+  tombstones: number;
+}
+
+export interface ErasureReceipt {
+  /** The live profile that was erased (the one the identifier resolved to). */
+  profileId: string;
+  erasedAt: number;
+  removed: ErasureCounts;
+}
+
+/** Everything stored about one person, as `PrivacyReader.exportProfile` gathers it. */
+export interface ProfileExport {
+  profile: Profile;
+  /** Profiles merged into it over time (their ids still resolve to it). */
+  mergedProfileIds: string[];
+  identities: IdentityKey[];
+  merges: MergeRecord[];
+  /** Oldest first (by time, then by log position). */
+  events: StoredEvent[];
+  /** Oldest first, each with its explanation and outcomes. */
+  decisions: StoredDecision[];
+  deliveries: Delivery[];
+  timers: Timer[];
+  /** Rejected payloads that name the person (same rule as the erasure's). */
+  deadLetters: DeadLetter[];
+}
+
+/** The right to erasure and access, inside a write transaction. */
+export interface PrivacyWriter {
+  /**
+   * Erases a person: the live profile `profileId` leads to (merge pointers are followed) and every profile
+   * merged into it, their identities, events, merges, segment memberships, decisions and their outcomes,
+   * deliveries, timers, and the dead letters that name any of their identifiers, profile ids or decision ids.
+   * Keeps only a tombstone: a keyed hash of each identifier and profile id. Undefined when there is no such
+   * live profile (unknown, or erased before).
+   */
+  forget(profileId: string, at: number): Promise<ErasureReceipt | undefined>;
+  /** Whether any of these identities (or `profileId:<id>` keys) was erased; sees this transaction's erasures. */
+  isTombstoned(keys: IdentityKey[]): Promise<boolean>;
+}
+
+/** Reads for the right of access (committed data only). */
+export interface PrivacyReader {
+  /** Everything held about the person `profileId` leads to; undefined when there is no such live profile. */
+  exportProfile(profileId: string): Promise<ProfileExport | undefined>;
+  isTombstoned(keys: IdentityKey[]): Promise<boolean>;
+}
+
 /**
  * Writes made inside one transaction. Every method sees the writes made before it in the same transaction.
  * Implementations: store/sqlite (embedded default), store/postgres (scale-out, later).
  */
-export interface StoreWriter extends DecisionWriter, OutboxWriter {
+export interface StoreWriter extends DecisionWriter, OutboxWriter, PrivacyWriter {
   /** Whether (source, messageId) was already stored — across restarts, and earlier in this transaction. */
   hasMessage(source: string, messageId: string): Promise<boolean>;
   /** Appends to the event log; returns its sequence number (increasing in append order). */
@@ -245,7 +309,7 @@ export interface DecisionReader {
   latestModelSnapshot(): Promise<ModelSnapshot | undefined>;
 }
 
-export interface StoreReader extends DecisionReader, OutboxReader {
+export interface StoreReader extends DecisionReader, OutboxReader, PrivacyReader {
   /** The live profile id for an identifier: a profile id (merged ones are followed), `kind:value`, or a bare userId. */
   resolveProfileId(identifier: string): Promise<string | undefined>;
   getProfile(id: string): Promise<Profile | undefined>;

@@ -1680,6 +1680,171 @@ export function storeContract(name: string, factory: () => Promise<StoreHarness>
       });
     });
 
+    describe('privacy: forget, exportProfile, isTombstoned', () => {
+      const email = 'ada@example.com';
+      const phone = '+442079460000';
+      /** Ada (p1, with p0 folded into her) holds one of everything; Bob (p2) holds his own. */
+      const seed = async () => {
+        const d1 = decision({ id: 'd-ada', profileId: 'p1' });
+        const d2 = decision({ id: 'd-bob', profileId: 'p2' });
+        await store.write(async (w) => {
+          await w.saveProfile(profile('p0', { traits: { plan: 'free' } }));
+          await w.linkIdentities('p0', [key('anonymousId', 'anon-ada')], T0);
+          await w.appendEvent(ev({ messageId: 'ada-anon-view', profileId: 'p0', anonymousId: 'anon-ada' }));
+          await w.saveProfile(
+            profile('p1', {
+              traits: { email: 'Ada@Example.com', phone: '+44 20 7946 0000' },
+              segments: ['vip'],
+            }),
+          );
+          await w.linkIdentities('p1', [key('userId', 'u1'), key('email', email), key('phone', phone)], T0);
+          await w.foldProfile('p0', 'p1', T0 + 1);
+          await w.recordMerge(merge({ id: 'mg-ada', intoProfileId: 'p1', fromProfileId: 'p0' }));
+          await w.appendEvent(
+            ev({
+              messageId: 'ada-identify',
+              type: 'identify',
+              userId: 'u1',
+              traits: { email: 'Ada@Example.com', phone: '+44 20 7946 0000' },
+            }),
+          );
+          await w.saveDecision(d1);
+          await w.addOutcome({ decisionId: 'd-ada', at: T0, kind: 'goal', reward: 1, value: 5, cause: 'c1' });
+          await w.addDelivery(delivery({ id: 'd-ada', profileId: 'p1' }));
+          await w.addTimer(timer({ id: 't-ada', profileId: 'p1' }));
+          await w.addDeadLetter(dead({ payload: '{"userId":"u1","event":"Bad"}' }));
+          await w.addDeadLetter(dead({ payload: '{"traits":{"phone":"+44 (20) 7946-0000"}}' }));
+          await w.addDeadLetter(dead({ payload: 'not json, but ADA@example.com is in it' }));
+          await w.addDeadLetter(dead({ field: 'deliveries.d-ada', payload: '{"deliveryId":"d-ada"}' }));
+          // Names no one of Ada's as a whole value: kept.
+          await w.addDeadLetter(dead({ payload: '{"userId":"menu1","note":"u1x"}' }));
+
+          await w.saveProfile(profile('p2', { segments: ['vip'] }));
+          await w.linkIdentities('p2', [key('userId', 'u2')], T0);
+          await w.appendEvent(ev({ messageId: 'bob-1', profileId: 'p2', userId: 'u2' }));
+          await w.saveDecision(d2);
+          await w.addDelivery(delivery({ id: 'd-bob', profileId: 'p2' }));
+          await w.addTimer(timer({ id: 't-bob', profileId: 'p2' }));
+        });
+      };
+
+      it('isTombstoned is false for everything before any erasure', async () => {
+        await seed();
+        expect(await store.read.isTombstoned([key('userId', 'u1')])).toBe(false);
+        expect(await store.write((w) => w.isTombstoned([key('userId', 'u1')]))).toBe(false);
+        expect(await store.read.isTombstoned([])).toBe(false);
+      });
+
+      it('exportProfile gathers one person: profile, merged profiles, identities, events, decisions, outbox', async () => {
+        await seed();
+        const x = await store.read.exportProfile('p0');
+        expect(x?.profile.id).toBe('p1');
+        expect(x?.mergedProfileIds).toEqual(['p0']);
+        expect(byKey(x?.identities ?? [])).toEqual(
+          byKey([
+            key('userId', 'u1'),
+            key('email', email),
+            key('phone', phone),
+            key('anonymousId', 'anon-ada'),
+          ]),
+        );
+        expect(x?.events.map((e) => e.messageId)).toEqual(['ada-anon-view', 'ada-identify']);
+        expect(x?.merges.map((m) => m.id)).toEqual(['mg-ada']);
+        expect(x?.decisions.map((d) => [d.id, d.outcomes.length])).toEqual([['d-ada', 1]]);
+        expect(x?.decisions[0]?.explanation.summary).toMatch(/Explored/);
+        expect(x?.deliveries.map((d) => d.id)).toEqual(['d-ada']);
+        expect(x?.timers.map((t) => t.id)).toEqual(['t-ada']);
+        expect(x?.deadLetters).toHaveLength(4);
+        expect(await store.read.exportProfile('nobody')).toBeUndefined();
+      });
+
+      it('forget erases the person everywhere in one transaction, leaves others alone, and keeps tombstones', async () => {
+        await seed();
+        const receipt = await store.write((w) => w.forget('p1', T0 + DAY));
+        expect(receipt).toEqual({
+          profileId: 'p1',
+          erasedAt: T0 + DAY,
+          removed: {
+            profiles: 2,
+            identities: 4,
+            events: 2,
+            merges: 1,
+            segmentMemberships: 1,
+            decisions: 1,
+            outcomes: 1,
+            timers: 1,
+            deliveries: 1,
+            deadLetters: 4,
+            // userId, email, phone, anonymousId, and the two profile ids.
+            tombstones: 6,
+          },
+        });
+        for (const id of ['p1', 'p0', 'u1', email, 'anon-ada'])
+          expect(await store.read.resolveProfileId(id)).toBeUndefined();
+        expect(await store.read.getProfile('p1')).toBeUndefined();
+        expect(await store.read.exportProfile('p1')).toBeUndefined();
+        expect(await store.read.getDecision('d-ada')).toBeUndefined();
+        expect(await store.read.deliveriesOf('p1')).toEqual([]);
+        expect(await store.read.countTimers('p1')).toBe(0);
+        expect((await fullTimeline('p1')).map(label)).toEqual([]);
+        expect(await store.read.merges('p1')).toEqual([]);
+        expect((await store.read.profilesInSegment('vip', { limit: 10 })).items).toEqual(['p2']);
+        expect((await store.read.deadLetters({ limit: 10 })).items.map((d) => d.payload)).toEqual([
+          '{"userId":"menu1","note":"u1x"}',
+        ]);
+        expect(await store.read.countEvents()).toBe(1);
+        // Bob is untouched.
+        expect(await store.read.resolveProfileId('u2')).toBe('p2');
+        expect((await store.read.exportProfile('p2'))?.events.map((e) => e.messageId)).toEqual(['bob-1']);
+        expect(await store.read.getDecision('d-bob')).toBeDefined();
+        expect(await store.read.countTimers('p2')).toBe(1);
+
+        for (const k of [
+          key('userId', 'u1'),
+          key('email', email),
+          key('phone', phone),
+          key('anonymousId', 'anon-ada'),
+          key('profileId', 'p1'),
+          key('profileId', 'p0'),
+        ]) {
+          expect(await store.read.isTombstoned([k])).toBe(true);
+          expect(await store.write((w) => w.isTombstoned([key('userId', 'u2'), k]))).toBe(true);
+        }
+        expect(await store.read.isTombstoned([key('userId', 'u2'), key('email', 'u1')])).toBe(false);
+        // A second erasure finds no one; tombstones outlive a restart.
+        expect(await store.write((w) => w.forget('p1', T0 + DAY))).toBeUndefined();
+        await reopen();
+        expect(await store.read.isTombstoned([key('email', email)])).toBe(true);
+        expect(await store.write((w) => w.isTombstoned([key('userId', 'u1')]))).toBe(true);
+      });
+
+      it('forget follows merge pointers to the live profile, and sees its own tombstones at once', async () => {
+        await seed();
+        await store.write(async (w) => {
+          const r = await w.forget('p0', T0);
+          expect(r?.profileId).toBe('p1');
+          expect(await w.isTombstoned([key('userId', 'u1')])).toBe(true);
+          expect(await w.findProfileIds([key('userId', 'u1')])).toEqual(new Map());
+          expect(await w.getProfile('p1')).toBeUndefined();
+        });
+        expect(await store.write((w) => w.forget('unknown', T0))).toBeUndefined();
+      });
+
+      it('a rolled-back forget leaves the person as they were and nothing tombstoned', async () => {
+        await seed();
+        await expect(
+          store.write(async (w) => {
+            await w.forget('p1', T0);
+            throw new Error('boom');
+          }),
+        ).rejects.toThrow('boom');
+        expect(await store.read.resolveProfileId('u1')).toBe('p1');
+        expect(await store.read.isTombstoned([key('userId', 'u1')])).toBe(false);
+        expect(await store.write((w) => w.isTombstoned([key('userId', 'u1')]))).toBe(false);
+        expect((await store.read.exportProfile('p1'))?.events).toHaveLength(2);
+      });
+    });
+
     describe('durability', () => {
       it('keeps everything across close and reopen, dedup included', async () => {
         const p = profile('p1', {

@@ -168,7 +168,9 @@ export const formatSummary = (file: string, s: ImportSummary): string => {
   const rate = Math.round(s.events / Math.max(seconds, 0.001));
   const lines = [
     `imported ${plural(s.events, 'event')} from ${file} in ${seconds.toFixed(1)} s (${rate} events/s): ` +
-      `${s.accepted} accepted, ${plural(s.duplicates, 'duplicate')}, ${s.rejected} rejected`,
+      `${s.accepted} accepted, ${plural(s.duplicates, 'duplicate')}, ${s.rejected} rejected` +
+      // Only when it happens: events of erased customers are dropped (docs/privacy.md).
+      (s.erased > 0 ? `, ${s.erased} dropped (erased customers)` : ''),
   ];
   for (const r of s.rejections)
     lines.push(`  line ${r.line}: ${r.field === '' ? '' : `${r.field}: `}${r.reason}`);

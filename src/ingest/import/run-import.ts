@@ -34,10 +34,12 @@ export interface ImportRejection {
 }
 
 export interface ImportSummary {
-  /** Non-blank lines or rows seen: accepted + duplicates + rejected. */
+  /** Non-blank lines or rows seen: accepted + duplicates + erased + rejected. */
   events: number;
   accepted: number;
   duplicates: number;
+  /** Events naming an erased person: dropped, not stored (docs/privacy.md). */
+  erased: number;
   rejected: number;
   /** The first rejections in file order (at most `keepRejections`); the rest are only counted. */
   rejections: ImportRejection[];
@@ -92,6 +94,7 @@ export const runImport = async (opts: ImportOptions): Promise<ImportSummary> => 
     events: 0,
     accepted: 0,
     duplicates: 0,
+    erased: 0,
     rejected: 0,
     rejections: [],
     elapsedMs: 0,
@@ -121,6 +124,7 @@ export const runImport = async (opts: ImportOptions): Promise<ImportSummary> => 
     outcomes.forEach((o, i) => {
       if (o.status === 'accepted') summary.accepted++;
       else if (o.status === 'duplicate') summary.duplicates++;
+      else if (o.status === 'erased') summary.erased++;
       else rejected.push({ line: batch[i]?.line ?? 0, field: o.field, reason: o.reason });
     });
     if (bad.length > 0) {

@@ -124,7 +124,7 @@ class SqliteStore implements Store {
         ? this.writeDb
         : new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(reader) }) });
     // The hot-path statements go on the read connection only when it is separate from the writer's.
-    this.read = new SqliteReader(readDb, reader !== writer, reader === writer ? undefined : reader);
+    this.read = new SqliteReader(readDb, reader !== writer, reader === writer ? undefined : reader, reader);
   }
 
   migrate(): Promise<void> {

@@ -333,4 +333,28 @@ export const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+
+  '0004_privacy': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      // What is left of an erased customer: one keyed hash per identifier (and per profile id), so late events
+      // naming them are dropped instead of starting a new profile. The hash is HMAC-SHA256 keyed with the salt
+      // below, so the table cannot be matched against a list of emails without the database itself.
+      await db.schema
+        .createTable('tombstones')
+        .ifNotExists()
+        .addColumn('hash', 'text', (c) => c.primaryKey())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('erased_at', 'integer', (c) => c.notNull())
+        .modifyEnd(sql`without rowid`)
+        .execute();
+      // One row, written by the first erasure (random per database; never rotated, or old tombstones would
+      // stop matching).
+      await db.schema
+        .createTable('privacy_salt')
+        .ifNotExists()
+        .addColumn('id', 'integer', (c) => c.primaryKey().check(sql`id = 1`))
+        .addColumn('salt', 'blob', (c) => c.notNull())
+        .execute();
+    },
+  },
 };

@@ -12,6 +12,7 @@ import type {
 import type {
   ContactRecord,
   DeadLetter,
+  ProfileExport,
   ModelSnapshot,
   Page,
   ResolvedRecord,
@@ -22,6 +23,7 @@ import type {
 import type { Database } from './schema.js';
 import type BetterSqlite3 from 'better-sqlite3';
 import { HotReads } from './hot-reads.js';
+import { PrivacyReads } from './privacy-reader.js';
 import { checkLimit, decodeCursor, encodeCursor } from './cursor.js';
 import * as decisions from './decision-reader.js';
 import * as outbox from './outbox-reader.js';
@@ -56,8 +58,14 @@ export class SqliteReader implements StoreReader {
     /** Whether multi-query reads may open their own read transaction (not on a shared single connection). */
     private readonly snapshots: boolean,
     /** The raw read connection, for the prepared hot-path reads (prepared on first use: after migrations). */
-    private readonly raw?: BetterSqlite3.Database,
-  ) {}
+    private readonly raw: BetterSqlite3.Database | undefined,
+    /** The read connection itself (the writer's, for an in-memory database), for the privacy reads. */
+    conn: BetterSqlite3.Database,
+  ) {
+    this.privacy = new PrivacyReads(conn);
+  }
+
+  private readonly privacy: PrivacyReads;
 
   private get hot(): HotReads | undefined {
     if (this.raw === undefined) return undefined;
@@ -313,6 +321,14 @@ export class SqliteReader implements StoreReader {
 
   controls(): Promise<Map<string, Json>> {
     return outbox.controls(this.db);
+  }
+
+  async exportProfile(profileId: string): Promise<ProfileExport | undefined> {
+    return this.privacy.exportProfile(profileId);
+  }
+
+  async isTombstoned(keys: IdentityKey[]): Promise<boolean> {
+    return this.privacy.isTombstoned(keys);
   }
 
   /** The live profile a profile id leads to, following merge pointers; undefined if no such profile. */

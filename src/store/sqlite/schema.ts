@@ -183,6 +183,21 @@ export interface ControlsTable {
   value: string;
 }
 
+/** What an erasure keeps: a keyed hash of each identifier (see migration 0004_privacy). */
+export interface TombstonesTable {
+  /** Hex HMAC-SHA256 of `kind:value`, keyed with `privacy_salt.salt`. */
+  hash: string;
+  /** The identifier's kind (`userId`, `email`, `profileId`, …): counts only, never the value. */
+  kind: string;
+  erased_at: number;
+}
+
+export interface PrivacySaltTable {
+  /** Always 1: one salt per database. */
+  id: number;
+  salt: Buffer;
+}
+
 export interface Database {
   identity_kinds: IdentityKindsTable;
   events: EventsTable;
@@ -199,6 +214,8 @@ export interface Database {
   timers: TimersTable;
   audit_log: AuditLogTable;
   controls: ControlsTable;
+  tombstones: TombstonesTable;
+  privacy_salt: PrivacySaltTable;
 }
 
 export type EventRow = Selectable<EventsTable>;

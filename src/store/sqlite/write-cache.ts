@@ -10,6 +10,11 @@ export class WriteCache {
   private readonly profiles: Generational<ProfileRow>;
   private readonly identities: Generational<string>;
   private readonly kinds = new Set<string>();
+  /**
+   * The erasure salt: undefined until looked up, null while the database has none (nothing was ever erased,
+   * so no identifier is tombstoned and ingest skips the check).
+   */
+  salt: Buffer | null | undefined;
 
   constructor(maxProfiles: number, maxIdentities: number) {
     this.profiles = new Generational(maxProfiles);
@@ -49,6 +54,7 @@ export class WriteCache {
     this.profiles.clear();
     this.identities.clear();
     this.kinds.clear();
+    this.salt = undefined;
   }
 }
 

@@ -13,6 +13,7 @@ import type {
 import type {
   DeadLetterInput,
   DeliveryPatch,
+  ErasureReceipt,
   EventToAppend,
   FinalOutcome,
   ModelSnapshot,
@@ -21,6 +22,7 @@ import type {
 } from '../store.js';
 import * as decisions from './decision-writer.js';
 import * as outbox from './outbox-writer.js';
+import * as privacy from './privacy-writer.js';
 import type { ProfileRow } from './schema.js';
 import { deadLetterParams, eventParams, mergeParams, profileParams, toProfile } from './rows.js';
 import type { WriteCache } from './write-cache.js';
@@ -96,6 +98,7 @@ export const prepareStatements = (db: Db) => ({
   ),
   ...decisions.prepareDecisionStatements(db),
   ...outbox.prepareOutboxStatements(db),
+  ...privacy.preparePrivacyStatements(db),
 });
 
 export type Statements = ReturnType<typeof prepareStatements>;
@@ -304,6 +307,14 @@ export class SqliteWriter implements StoreWriter {
 
   async setControl(key: string, value: Json | null): Promise<void> {
     outbox.setControl(this.s, key, value);
+  }
+
+  async forget(profileId: string, at: number): Promise<ErasureReceipt | undefined> {
+    return privacy.forget(this.s, this.cache, profileId, at);
+  }
+
+  async isTombstoned(keys: IdentityKey[]): Promise<boolean> {
+    return privacy.isTombstoned(this.s, this.cache, keys);
   }
 }
 
