@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main, type Io } from '../../src/cli/main.js';
+import { runCli } from '../helpers/cli.js';
 import type { Decision } from '../../src/domain/index.js';
 import { openSqliteStore } from '../../src/store/sqlite/index.js';
 
@@ -20,24 +20,7 @@ const csvOf = (policy: 'random' | 'bts', campaign: Campaign) =>
 const OBD_COLUMNS = ['--action', 'item_id', '--reward', 'click', '--propensity', 'propensity_score'];
 const USER_FEATURES = 'user_feature_0,user_feature_1,user_feature_2,user_feature_3';
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-const run = async (args: string[]): Promise<Run> => {
-  let stdout = '';
-  let stderr = '';
-  const io: Io = {
-    stdout: (t) => (stdout += t),
-    stderr: (t) => (stderr += t),
-    env: {},
-    stopSignal: new Promise(() => {}),
-  };
-  const code = await main(['node', 'pathwise', 'evaluate', ...args], io);
-  return { code, stdout, stderr };
-};
+const run = (args: string[]) => runCli(['evaluate', ...args]);
 
 interface JsonEstimate {
   value: number | null;

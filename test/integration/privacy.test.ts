@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { fixedClock, NOTHING } from '../../src/domain/index.js';
-import { main, type Io } from '../../src/cli/main.js';
+import { runCli } from '../helpers/cli.js';
 import {
   ADMIN_KEY,
   basic,
@@ -346,18 +346,7 @@ describe('privacy: erase and export', () => {
       file,
       stringify({ sources: [{ name: 'web', writeKey: WRITE_KEY }], admin: { key: ADMIN_KEY } }),
     );
-    const run = async (args: string[]) => {
-      let stdout = '';
-      let stderr = '';
-      const io: Io = {
-        stdout: (t) => (stdout += t),
-        stderr: (t) => (stderr += t),
-        env: {},
-        stopSignal: new Promise(() => {}),
-      };
-      const code = await main(['node', 'pathwise', ...args, '--config', file, '--db', h.db], io);
-      return { code, stdout, stderr };
-    };
+    const run = (args: string[]) => runCli([...args, '--config', file, '--db', h.db]);
     const pid = await h.rt.store.read.resolveProfileId('user-bob');
 
     // Beside the running server, as an operator would run it.

@@ -3,25 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { main, type Io } from '../../src/cli/main.js';
+import { runCli } from '../helpers/cli.js';
 import type { SimReport } from '../../src/sim-run/index.js';
 
 const SCENARIO = fileURLToPath(new URL('../../examples/sim/two-channels/scenario.yaml', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'pathwise-sim-test-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const run = async (args: string[], stopSignal: Promise<void> = new Promise(() => undefined)) => {
-  let stdout = '';
-  let stderr = '';
-  const io: Io = {
-    stdout: (t) => (stdout += t),
-    stderr: (t) => (stderr += t),
-    env: {},
-    stopSignal,
-  };
-  const code = await main(['node', 'pathwise', 'simulate', ...args], io);
-  return { code, stdout, stderr };
-};
+const run = (args: string[], stopSignal: Promise<void> = new Promise(() => undefined)) =>
+  runCli(['simulate', ...args], { stopSignal });
 
 /** Two-proportion z statistic of a − b (each a rate over its n customers). */
 const z = (a: SimReport['policies']['random']['conversion'], b: typeof a) =>

@@ -1,4 +1,3 @@
-import { statSync } from 'node:fs';
 import { extname } from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import cliProgress from 'cli-progress';
@@ -11,6 +10,7 @@ import type { ColumnSpec, LogSource } from '../evaluate/logged-row.js';
 import { reportJson, reportText } from '../evaluate/format.js';
 import { Interrupted, runEvaluation, type EvaluationOptions } from '../evaluate/run-evaluation.js';
 import type { Io } from '../main.js';
+import { regularFileSize } from '../options.js';
 
 interface EvaluateOpts {
   data?: string;
@@ -88,23 +88,6 @@ const formatOf = (file: string, given: string | undefined): 'csv' | 'jsonl' => {
   return format;
 };
 
-const checkFile = (file: string): void => {
-  let stat;
-  try {
-    stat = statSync(file);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new PathwiseError(
-      'PW_ERR_EVALUATE_DATA',
-      `${file}: ${code === 'ENOENT' ? 'no such file' : String(err)}`,
-      {
-        cause: err,
-      },
-    );
-  }
-  if (!stat.isFile()) throw new PathwiseError('PW_ERR_EVALUATE_DATA', `${file}: not a file`);
-};
-
 /** The log to read, from --data (with its columns) or --db. */
 const sourceOf = (opts: EvaluateOpts): LogSource => {
   if ((opts.data === undefined) === (opts.db === undefined))
@@ -121,7 +104,7 @@ const sourceOf = (opts: EvaluateOpts): LogSource => {
   if (missing.length > 0)
     throw optionError(`--data needs ${missing.map((f) => `--${f}`).join(', ')} (the columns of the log)`);
   const format = formatOf(file, opts.format);
-  checkFile(file);
+  regularFileSize(file, 'PW_ERR_EVALUATE_DATA');
   const spec: ColumnSpec = {
     action: opts.action as string,
     reward: opts.reward as string,

@@ -1,8 +1,6 @@
 import type { Command } from 'commander';
-import { pino } from 'pino';
-import { loadConfigFile } from '../../config/load.js';
-import { openRuntime } from '../../runtime.js';
 import type { Io } from '../main.js';
+import { openCommandRuntime } from '../options.js';
 
 interface ForgetOpts {
   config: string;
@@ -22,17 +20,7 @@ export const registerForget = (program: Command, io: Io, _setExit: (code: number
     .option('--config <file>', 'workspace config', './pathwise.yaml')
     .option('--db <file>', 'SQLite database file', './pathwise.db')
     .action(async (id: string, opts: ForgetOpts) => {
-      const config = loadConfigFile(opts.config);
-      // The receipt goes to stdout: logs (warnings and errors only) go to stderr.
-      const logger = pino({ level: 'warn' }, { write: (line: string) => io.stderr(line) });
-      const rt = await openRuntime({
-        config,
-        db: opts.db,
-        env: io.env,
-        logger,
-        configFile: opts.config,
-        channels: false,
-      });
+      const rt = await openCommandRuntime(opts, io);
       try {
         const receipt = await rt.privacy.forget(id, 'cli');
         io.stdout(`${JSON.stringify(receipt, null, 2)}\n`);

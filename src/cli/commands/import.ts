@@ -1,11 +1,7 @@
-import { statSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import cliProgress from 'cli-progress';
-import { pino } from 'pino';
-import { loadConfigFile } from '../../config/load.js';
 import { PathwiseError } from '../../errors.js';
-import { openRuntime } from '../../runtime.js';
 import {
   readCsv,
   readJsonl,
@@ -14,6 +10,7 @@ import {
   type ImportSummary,
 } from '../../ingest/import/index.js';
 import type { Io } from '../main.js';
+import { openCommandRuntime, regularFileSize } from '../options.js';
 
 type Format = 'jsonl' | 'csv';
 
@@ -63,19 +60,9 @@ export const registerImport = (program: Command, io: Io, setExit: (code: number)
     .option('--batch-size <n>', 'events per ingest call and commit', parseBatchSize, 5000)
     .option('--no-progress', 'no progress bar, even on a terminal')
     .action(async (file: string, opts: ImportOpts) => {
-      const size = fileSize(file);
+      const size = regularFileSize(file, 'PW_ERR_IMPORT_FILE');
       const format = formatOf(file, opts.format);
-      const config = loadConfigFile(opts.config);
-      // Logs would mix with the summary on stdout: only warnings and errors, on stderr.
-      const logger = pino({ level: 'warn' }, { write: (line: string) => io.stderr(line) });
-      const rt = await openRuntime({
-        config,
-        db: opts.db,
-        env: io.env,
-        logger,
-        configFile: opts.config,
-        channels: false,
-      });
+      const rt = await openCommandRuntime(opts, io);
       let stop = false;
       void io.stopSignal.then(() => {
         stop = true;
@@ -104,24 +91,6 @@ export const registerImport = (program: Command, io: Io, setExit: (code: number)
       if (summary.error !== undefined) throw summary.error;
       if (summary.interrupted) setExit(EXIT_INTERRUPTED);
     });
-};
-
-const fileSize = (file: string): number => {
-  let stat;
-  try {
-    stat = statSync(file);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new PathwiseError(
-      'PW_ERR_IMPORT_FILE',
-      `${file}: ${code === 'ENOENT' ? 'no such file' : String(err)}`,
-      {
-        cause: err,
-      },
-    );
-  }
-  if (!stat.isFile()) throw new PathwiseError('PW_ERR_IMPORT_FILE', `${file}: not a file`);
-  return stat.size;
 };
 
 const formatOf = (file: string, given: string | undefined): Format => {
