@@ -45,13 +45,14 @@ export class PrivacyService {
     const receipt = await this.deps.store.write(async (w) => {
       const r = await w.forget(id, now);
       if (r === undefined) return undefined;
-      // No identifier goes into the audit log: the (random) profile id and the counts say what was done.
+      // No identifier, not even the (random) profile id, goes into the audit log: the profile id's tombstone
+      // and the counts say what was done.
       await w.addAudit({
         id: this.deps.newId(),
         at: now,
         actor,
         change: ERASE_CHANGE,
-        target: r.profileId,
+        target: `tombstone:${r.tombstone}`,
         detail: { removed: { ...r.removed } },
       });
       return r;

@@ -220,6 +220,8 @@ export interface ErasureCounts {
 export interface ErasureReceipt {
   /** The live profile that was erased (the one the identifier resolved to). */
   profileId: string;
+  /** The profile id's tombstone (its keyed hash): what the audit log keeps, so the erase leaves no id behind. */
+  tombstone: string;
   erasedAt: number;
   removed: ErasureCounts;
 }

@@ -1763,6 +1763,7 @@ export function storeContract(name: string, factory: () => Promise<StoreHarness>
         const receipt = await store.write((w) => w.forget('p1', T0 + DAY));
         expect(receipt).toEqual({
           profileId: 'p1',
+          tombstone: expect.stringMatching(/^[0-9a-f]{64}$/),
           erasedAt: T0 + DAY,
           removed: {
             profiles: 2,

@@ -108,7 +108,8 @@ export const forget = (
       deadLetters: s.eraseDeadLetters.run(JSON.stringify(person.deadLetterIds)).changes,
       tombstones,
     };
-    return { profileId: person.profileId, erasedAt: at, removed };
+    const tombstone = tombstoneHash(salt, { kind: PROFILE_ID_KIND, value: person.profileId });
+    return { profileId: person.profileId, tombstone, erasedAt: at, removed };
   } finally {
     s.secureDelete(false);
     // Cached profile rows and identity links of the erased profiles must not outlive them.
