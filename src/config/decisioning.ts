@@ -67,6 +67,13 @@ export const goalSchema = z.strictObject({
   attributionWindow: duration.default(7 * 86_400_000),
   /** Which of the decisions inside the window earn a goal: the latest (default), the earliest, or every one. */
   attribution: z.enum(['last-touch', 'first-touch', 'every-touch']).default('last-touch'),
+  /**
+   * When the model learns a credited goal: at once (`conversion`, default), or when the decision's attribution
+   * window ends (`window-end`), as misses are. Learning successes early and misses late makes whatever was chosen
+   * most recently look better than it is while its misses are pending; `window-end` removes that bias at the
+   * cost of learning everything a window later.
+   */
+  learnAt: z.enum(['conversion', 'window-end']).default('conversion'),
   /** Weaker, earlier signals: an engagement event referring to a decision rewards it with `weight` (0–1). */
   engagement: z
     .array(

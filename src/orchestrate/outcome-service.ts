@@ -104,11 +104,19 @@ export class OutcomeService {
       }
       if (!(await w.addOutcome(outcome))) return { status: 'duplicate', decisionId };
       if (body.type === 'conversion') {
+        // Held for the window's end, as goal events are (goal.learnAt).
+        if (goal?.learnAt === 'window-end') return { status: 'recorded', decisionId, resolved: false };
         await w.resolveDecision(decisionId, { reward: 1, value: outcome.value, at: now, kind: 'goal' });
         return { status: 'recorded', decisionId, resolved: true };
       }
       if (body.type === 'dismiss') {
-        // A dismissal ends the decision: what it earned is whatever engagement came before it.
+        // A dismissal ends the decision: what it earned is a conversion held for the window's end
+        // (goal.learnAt), or else whatever engagement came before it.
+        const held = d.outcomes.find((o) => o.kind === 'goal');
+        if (held !== undefined) {
+          await w.resolveDecision(decisionId, { reward: 1, value: held.value, at: now, kind: 'goal' });
+          return { status: 'recorded', decisionId, resolved: true };
+        }
         const reward = engagementReward(d.outcomes);
         await w.resolveDecision(decisionId, {
           reward,

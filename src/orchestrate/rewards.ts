@@ -38,6 +38,8 @@ export const outcomesFromEvent = async (
       if (d.resolved) continue;
       const o: Outcome = { decisionId: d.id, at: event.timestamp, kind: 'goal', reward: 1, value, cause };
       if (!(await w.addOutcome(o))) continue;
+      // Learned when the window ends (settleExpired), like a miss: see goal.learnAt.
+      if (goal.learnAt === 'window-end') continue;
       if (
         (await w.resolveDecision(d.id, { reward: 1, value, at: event.timestamp, kind: 'goal' })) !== undefined
       )
@@ -64,10 +66,18 @@ export const outcomesFromEvent = async (
   return 0;
 };
 
-/** Settles a decision whose attribution window ended without the goal: its best engagement, or zero. */
+/**
+ * Settles a decision whose attribution window ended unresolved: the goal if one was credited to it and held
+ * for the window's end (`goal.learnAt: window-end`), else its best engagement, or zero.
+ */
 export const settleExpired = async (w: StoreWriter, decisionId: string, now: number): Promise<boolean> => {
   const d = await w.getDecision(decisionId);
   if (d === undefined || d.resolution !== undefined) return false;
+  const goal = d.outcomes.find((o) => o.kind === 'goal');
+  if (goal !== undefined) {
+    const resolution = { reward: 1, value: goal.value, at: now, kind: 'goal' as const };
+    return (await w.resolveDecision(decisionId, resolution)) !== undefined;
+  }
   const reward = engagementReward(d.outcomes);
   const kind = reward > 0 ? 'engagement' : 'none';
   await w.addOutcome({ decisionId, at: now, kind: 'none', reward: 0, value: 0, cause: 'window-ended' });

@@ -187,6 +187,51 @@ describe('outcomes and learning', () => {
     expect(h.rt.learner.model.version).toBe(before + 2);
   });
 
+  it('with goal.learnAt window-end, a credited goal is learned when the window ends, as misses are', async () => {
+    const clock = fixedClock(T0);
+    h = await startHarness(config({ goal: { ...decisioning.goal, learnAt: 'window-end' } }), clock);
+    const won = await decideFor({ userId: 'w1' });
+    const lost = await decideFor({ userId: 'w2' });
+    const clicked = await decideFor({ userId: 'w3' });
+    const before = h.rt.learner.model.version;
+    clock.advance(60_000);
+    const order = await post('/v1/track', {
+      userId: 'w1',
+      event: 'Order Completed',
+      properties: { order_id: 'o1', total: 80 },
+      timestamp: new Date(clock.now()).toISOString(),
+    });
+    expect(order.statusCode).toBe(200);
+    const conversion = await post(`/v1/decisions/${clicked.decisionId}/outcome`, { type: 'conversion' });
+    expect(conversion.statusCode).toBe(200);
+    // Credited, not yet learned: no resolution, the model unchanged.
+    const held = (await get(`/v1/decisions/${won.decisionId}`)).body;
+    expect(held.outcomes[0]).toMatchObject({ kind: 'goal', value: 80 });
+    expect(held.resolution).toBeUndefined();
+    expect((await get(`/v1/decisions/${clicked.decisionId}`)).body.resolution).toBeUndefined();
+    await h.rt.learner.catchUp();
+    expect(h.rt.learner.model.version).toBe(before);
+
+    // The windows end: the goals and the miss are learned together.
+    clock.advance(3 * DAY);
+    expect(await h.rt.outcomes.sweep()).toBe(3);
+    expect((await get(`/v1/decisions/${won.decisionId}`)).body.resolution).toMatchObject({
+      kind: 'goal',
+      reward: 1,
+      value: 80,
+    });
+    expect((await get(`/v1/decisions/${clicked.decisionId}`)).body.resolution).toMatchObject({
+      kind: 'goal',
+      reward: 1,
+      value: 40,
+    });
+    expect((await get(`/v1/decisions/${lost.decisionId}`)).body.resolution).toMatchObject({
+      kind: 'none',
+      reward: 0,
+    });
+    expect(h.rt.learner.model.version).toBe(before + 3);
+  });
+
   it('an engagement event naming the decision counts when the goal never comes', async () => {
     const clock = fixedClock(T0);
     h = await startHarness(config(), clock);
