@@ -91,6 +91,7 @@ describe('decisioning config: valid input', () => {
       value: { property: 'total', default: 45 },
       attributionWindow: 3 * DAY,
       attribution: 'last-touch',
+      learnAt: 'conversion',
       engagement: [{ name: 'click', event: 'Message Clicked', weight: 0.3 }],
     });
     expect(c.placements).toEqual([{ id: 'home_banner', description: 'top of the home page' }]);
