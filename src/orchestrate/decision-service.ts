@@ -28,6 +28,12 @@ import { decideBodySchema, parseBody } from './decide-request.js';
 
 const DAY = 86_400_000;
 
+/** The event a decision is about: its own, or for a fallback the event its chain started from. */
+const eventFeatures = (signal: Signal) => {
+  const e = signal.kind === 'redecide' ? signal.origin : signal;
+  return e?.kind === 'event' ? { event: { name: e.event, properties: e.properties } } : {};
+};
+
 /** A placement gets the action's payload as its content; an action without one gets its content fields. */
 const contentOf = (content: DecisionSettings['actions'][number]['content']): JsonObject =>
   (content.payload ?? content) as JsonObject;
@@ -248,8 +254,12 @@ export class DecisionService {
         traits: profile.traits,
         computed,
         segments: profile.segments,
-        ...(signal.kind === 'event' ? { event: { name: signal.event, properties: signal.properties } } : {}),
+        ...eventFeatures(signal),
         ...(signal.kind === 'placement' ? { context: signal.context } : {}),
+        // A fallback is its own situation: a message went unanswered. Without these features the options of a
+        // fallback would share every weight with the first decision's, and doing nothing after an unanswered
+        // email would be credited with the orders the email brought late.
+        ...(signal.kind === 'redecide' ? { context: { fallback: true, tried: signal.exclude } } : {}),
         at: now,
         ...(typeof tz === 'string' ? { timeZone: tz } : {}),
         recent: history.sends.slice(0, 20),

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { fixedClock, NOTHING, type Clock } from '../../src/domain/index.js';
 import { verifySignature } from '../../src/channels/index.js';
+import { hashFeatures } from '../../src/learn/index.js';
 import { basic, bearer, startHarness, testConfig, type Harness } from '../helpers/harness.js';
 import { startReceiver, type Receiver } from '../helpers/receiver.js';
 
@@ -138,6 +139,25 @@ describe('the live loop: signal → decision → delivery → response window �
     const pid = await profileId('u2');
     const decisions = await h.rt.store.read.recentDecisions(pid, 0);
     expect(decisions.map((d) => d.actionId).sort()).toEqual(['hook_welcome', 'sms_welcome']);
+
+    // The fallback saw the event its chain started from, and that it is a fallback after the sms: the slots
+    // those features hash to (the difference from the same moment without them) are all in its vector.
+    const fallback = await h.rt.store.read.getDecision(
+      decisions.find((d) => d.actionId === 'hook_welcome')!.decisionId,
+    );
+    const bits = h.rt.learner.model.settings.featureBits;
+    const base = { traits: {}, computed: {}, segments: [], at: fallback!.at };
+    const bare = new Set(hashFeatures(base, bits).idx);
+    const own = hashFeatures(
+      {
+        ...base,
+        event: { name: 'Signed Up', properties: {} },
+        context: { fallback: true, tried: ['sms_welcome'] },
+      },
+      bits,
+    ).idx.filter((i) => !bare.has(i));
+    expect(own.length).toBeGreaterThanOrEqual(3);
+    expect(fallback!.features.idx).toEqual(expect.arrayContaining(own));
   });
 
   it('a response inside the window ends the chain', async () => {
