@@ -1,6 +1,6 @@
 import { createReadStream, statSync } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { PathwiseError } from '../../errors.js';
+import { LineReadError, numberedLines } from '../../util/lines.js';
 import {
   badCell,
   propensityProblem,
@@ -34,26 +34,16 @@ async function* rows(
   spec: ColumnSpec,
   withContext: boolean,
 ): AsyncGenerator<LoggedRow> {
-  const rl = createInterface({ input, crlfDelay: Infinity });
-  let failure: Error | undefined;
-  input.once('error', (err) => {
-    failure = err;
-    rl.close();
-  });
-  let line = 0;
   try {
-    for await (const text of rl) {
-      line++;
+    for await (const [text, line] of numberedLines(input)) {
       const row = parseRow(file, text, line, spec, withContext);
       if (row !== undefined) yield row;
     }
-  } finally {
-    rl.close();
-    input.destroy();
-  }
-  if (failure !== undefined) {
-    throw new PathwiseError('PW_ERR_EVALUATE_DATA', `${file} (after line ${line}): ${failure.message}`, {
-      cause: failure,
+  } catch (err) {
+    // A bad row is already a one-line error naming it; a failure reading the file gets the file and line here.
+    if (!(err instanceof LineReadError)) throw err;
+    throw new PathwiseError('PW_ERR_EVALUATE_DATA', `${file} (after line ${err.line}): ${err.message}`, {
+      cause: err.cause,
     });
   }
 }

@@ -1,7 +1,7 @@
 import { createReadStream, type ReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
 import sjson from 'secure-json-parse';
 import { PathwiseError } from '../../errors.js';
+import { LineReadError, numberedLines } from '../../util/lines.js';
 import { importMessageId, type ImportReader, type ImportRecord } from './run-import.js';
 
 /**
@@ -18,28 +18,16 @@ export const readJsonl = (file: string): ImportReader => {
 };
 
 async function* jsonlRecords(file: string, input: ReadStream): AsyncGenerator<ImportRecord> {
-  // crlfDelay: a \r\n split across two chunks is still one line break, so line numbers stay right.
-  const rl = createInterface({ input, crlfDelay: Infinity });
-  let failure: Error | undefined;
-  // readline does not always hand input errors to its iterator: record them and end the loop ourselves.
-  input.once('error', (err) => {
-    failure = err;
-    rl.close();
-  });
   let line = 0;
   try {
-    for await (const text of rl) {
-      line++;
-      const record = parseLine(text, line);
+    for await (const [text, n] of numberedLines(input)) {
+      line = n;
+      const record = parseLine(text, n);
       if (record !== undefined) yield record;
     }
   } catch (err) {
-    failure = err instanceof Error ? err : new Error(String(err));
-  } finally {
-    rl.close();
-    input.destroy();
-  }
-  if (failure !== undefined) {
+    const failure =
+      err instanceof LineReadError ? err.cause : err instanceof Error ? err : new Error(String(err));
     throw new PathwiseError('PW_ERR_IMPORT_FILE', `${file} (after line ${line}): ${failure.message}`, {
       cause: failure,
     });
